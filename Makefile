@@ -1,0 +1,45 @@
+# The two commands a fresh machine needs:
+#   make run    set up everything (venv, packages, Delta jars) and run the main job
+#   make test   set up everything and run the whole test suite
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: run setup test lint stop status docs lock clean help
+.DEFAULT_GOAL := help
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+
+run: setup  ## set up, start the server, build the pipeline, check it, print where to look
+	$(BIN)/lakehouse run
+
+setup: $(STAMP)  ## create .venv with the locked packages and the lakehouse CLI
+
+$(STAMP): requirements.lock pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements.lock
+	$(BIN)/pip install --quiet --no-deps -e .
+	@touch $@
+
+test: setup  ## the whole test suite (starts its own server on port 10011)
+	$(BIN)/pytest
+
+lint: setup  ## SQL and Python lint
+	$(BIN)/sqlfluff lint models analyses macros tests
+	$(BIN)/ruff check lakehouse pytests
+
+stop: setup  ## stop the local server
+	$(BIN)/lakehouse server stop
+
+status: setup  ## is the local server up?
+	$(BIN)/lakehouse server status
+
+lock: setup  ## re-pin requirements.lock from the current environment
+	$(BIN)/pip freeze --exclude-editable | grep -v '^retail-lakehouse' > requirements.lock
+
+clean:  ## remove generated state (warehouse, metastore, jars, logs) and dbt output
+	-$(BIN)/lakehouse server stop
+	rm -rf .lakehouse .lakehouse-test target logs

@@ -1,0 +1,69 @@
+"""The `lakehouse` command: one entry point for the project's tooling.
+
+Each command lives in its own module, which adds its sub-command with `register(subparsers)`.
+Expected failures are LakehouseError: printed as one clear message, exit code 1, no traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from lakehouse import __version__
+from lakehouse.errors import LakehouseError
+
+# Modules that add a sub-command, in the order `--help` lists them.
+COMMAND_MODULES = [
+    "lakehouse.commands.run",
+    "lakehouse.commands.server",
+    "lakehouse.commands.doctor",
+    "lakehouse.commands.dbt",
+]
+
+DESCRIPTION = """\
+A local lakehouse: dbt on Spark's Thrift server with Delta Lake.
+
+Typical session:
+  lakehouse run                 set up, start the server, build the pipeline, check it
+  lakehouse server status       is the server up? (pid, port, uptime)
+  lakehouse dbt build           any dbt command, against the local server
+  lakehouse server stop         stop the server this project started
+
+Settings come from options or the environment: LAKEHOUSE_STATE_DIR (default .lakehouse/),
+LAKEHOUSE_HOST, LAKEHOUSE_PORT, LAKEHOUSE_DRIVER_MEMORY, LAKEHOUSE_MASTER,
+LAKEHOUSE_LANDING_DIR, LAKEHOUSE_MAVEN_REPO, LAKEHOUSE_START_TIMEOUT.
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="lakehouse",
+        description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for module_name in COMMAND_MODULES:
+        importlib.import_module(module_name).register(subparsers)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "handler", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.handler(args) or 0)
+    except LakehouseError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""One module per `lakehouse` sub-command; each has register(subparsers)."""

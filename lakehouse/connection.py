@@ -1,0 +1,72 @@
+"""Talking to the Thrift server: a PyHive cursor for the tooling, beeline for JDBC users."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from lakehouse.config import Settings
+from lakehouse.spark_home import beeline, spark_home
+
+
+def client_host(settings: Settings) -> str:
+    """Where a client on this machine connects: a wildcard bind is reached via loopback."""
+    return "127.0.0.1" if settings.host in ("0.0.0.0", "::", "") else settings.host
+
+
+@contextmanager
+def connect(settings: Settings, timeout_s: int | None = None) -> Iterator[Any]:
+    """A PyHive connection to the server (the same driver dbt-spark uses)."""
+    from pyhive import hive
+
+    username = os.environ.get("LAKEHOUSE_USER") or None
+    password = os.environ.get("LAKEHOUSE_PASSWORD") or None
+    kwargs: dict[str, Any] = {"host": client_host(settings), "port": settings.port}
+    if password:
+        kwargs.update(auth="CUSTOM", username=username, password=password)
+    connection = hive.connect(**kwargs)
+    try:
+        yield connection
+    finally:
+        connection.close()
+
+
+def query(settings: Settings, sql: str) -> list[tuple]:
+    """Run one statement and return its rows ([] for statements without a result)."""
+    with connect(settings) as connection:
+        cursor = connection.cursor()
+        cursor.execute(sql)
+        try:
+            return list(cursor.fetchall())
+        except Exception:  # PyHive raises on fetch for statements without a result set
+            return []
+
+
+def beeline_command(settings: Settings, schema: str = "default") -> list[str]:
+    url = f"jdbc:hive2://{client_host(settings)}:{settings.port}/{schema}"
+    command = [str(beeline()), "-u", url]
+    user = os.environ.get("LAKEHOUSE_USER")
+    password = os.environ.get("LAKEHOUSE_PASSWORD")
+    if user:
+        command += ["-n", user]
+    if password:
+        command += ["-p", password]
+    return command
+
+
+def run_beeline(
+    settings: Settings, sql: str, schema: str = "default", output_format: str = "csv2"
+) -> subprocess.CompletedProcess[str]:
+    """Run SQL through beeline, Spark's JDBC client, and capture what it prints."""
+    command = beeline_command(settings, schema) + [
+        "--silent=true",
+        f"--outputformat={output_format}",
+        "--showHeader=true",
+        "-e",
+        sql,
+    ]
+    env = dict(os.environ, SPARK_HOME=str(spark_home()))
+    return subprocess.run(command, capture_output=True, text=True, env=env, check=False)

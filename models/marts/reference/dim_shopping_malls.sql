@@ -1,0 +1,19 @@
+with
+
+shopping_malls as (
+
+    select * from {{ ref('shopping_malls') }}
+
+),
+
+final as (
+
+    select
+        shopping_mall,
+        district,
+        city_side
+    from shopping_malls
+
+)
+
+select * from final
