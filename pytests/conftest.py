@@ -1,0 +1,49 @@
+"""Shared fixtures: one Thrift server for the whole test session.
+
+The tests use their own state folder and port (LAKEHOUSE_TEST_STATE_DIR, default
+.lakehouse-test/; LAKEHOUSE_TEST_PORT, default 10011), so a developer's own server on 10000
+and its tables are never touched. A test server already running there is reused; one the
+session started is stopped at the end (set LAKEHOUSE_KEEP_TEST_SERVER=1 to keep it up
+between runs while iterating).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from lakehouse import server
+from lakehouse.config import PROJECT_DIR, Settings, load_settings
+
+ARTIFACTS_DIR = Path(__file__).resolve().parent / "artifacts"
+
+
+def test_settings() -> Settings:
+    state_dir = Path(
+        os.environ.get("LAKEHOUSE_TEST_STATE_DIR", str(PROJECT_DIR / ".lakehouse-test"))
+    ).resolve()
+    port = int(os.environ.get("LAKEHOUSE_TEST_PORT", "10011"))
+    return load_settings().with_overrides(state_dir=state_dir, port=port, host="127.0.0.1")
+
+
+@pytest.fixture(scope="session")
+def lakehouse_server() -> Settings:
+    """Settings of a running test server (started once, reused by every test)."""
+    settings = test_settings()
+    # Point everything this process starts (dbt, the CLI) at the test server.
+    os.environ["LAKEHOUSE_STATE_DIR"] = str(settings.state_dir)
+    os.environ["LAKEHOUSE_PORT"] = str(settings.port)
+    os.environ["LAKEHOUSE_HOST"] = settings.host
+    info, already_running = server.start(settings)
+    yield settings
+    if not already_running and os.environ.get("LAKEHOUSE_KEEP_TEST_SERVER") != "1":
+        server.stop(settings)
+
+
+@pytest.fixture(scope="session")
+def artifacts_dir() -> Path:
+    """Where tests keep what a person may want to look at afterwards (screenshots, reports)."""
+    ARTIFACTS_DIR.mkdir(exist_ok=True)
+    return ARTIFACTS_DIR
