@@ -16,6 +16,7 @@ from lakehouse.errors import LakehouseError
 # Modules that add a sub-command, in the order `--help` lists them.
 COMMAND_MODULES = [
     "lakehouse.commands.run",
+    "lakehouse.commands.generate",
     "lakehouse.commands.server",
     "lakehouse.commands.doctor",
     "lakehouse.commands.dbt",

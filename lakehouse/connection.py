@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 import os
+import re
 import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -70,3 +72,13 @@ def run_beeline(
     ]
     env = dict(os.environ, SPARK_HOME=str(spark_home()))
     return subprocess.run(command, capture_output=True, text=True, env=env, check=False)
+
+
+_PROMPT = re.compile(r"^\d+: jdbc:hive2://\S+> ?")
+
+
+def beeline_rows(stdout: str) -> list[dict[str, str]]:
+    """Rows of beeline's csv2 output as dicts (prompt echoes removed, NUL quote marks dropped)."""
+    lines = [_PROMPT.sub("", line).replace("\x00", "") for line in stdout.splitlines()]
+    lines = [line for line in lines if line.strip()]
+    return list(csv.DictReader(lines))

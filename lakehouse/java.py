@@ -29,20 +29,21 @@ def find_java() -> Path:
             return candidate
         raise LakehouseError(
             f"JAVA_HOME is set to {java_home}, but {candidate} does not exist.",
-            f"Point JAVA_HOME at a JDK {MIN_JAVA_MAJOR} or newer, or unset it to use `java` on PATH.",
+            f"Point JAVA_HOME at a JDK {MIN_JAVA_MAJOR} or newer, "
+            "or unset it to use `java` on PATH.",
         )
     on_path = shutil.which("java")
     if not on_path:
         raise LakehouseError(
             "Java was not found: Spark needs a Java runtime.",
-            f"Install a JDK {MIN_JAVA_MAJOR} or newer (e.g. `apt-get install openjdk-17-jdk-headless`)"
-            " or set JAVA_HOME.",
+            f"Install a JDK {MIN_JAVA_MAJOR} or newer "
+            "(e.g. `apt-get install openjdk-17-jdk-headless`) or set JAVA_HOME.",
         )
     return Path(on_path)
 
 
 def parse_java_major(version_output: str) -> tuple[str, int]:
-    """Version text and major number from `java -version` output ("1.8.0_x" -> 8, "17.0.1" -> 17)."""
+    """Version text and major number of `java -version` output: "1.8.0_x" -> 8, "17.0.1" -> 17."""
     match = re.search(r'version "([^"]+)"', version_output)
     if not match:
         raise ValueError(f"unrecognised `java -version` output: {version_output[:200]!r}")

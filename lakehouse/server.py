@@ -276,7 +276,12 @@ def log_tail(settings: Settings, lines: int = 15) -> str:
     chunks = []
     for path in (settings.logs_dir / "thriftserver.out", settings.server_log):
         if path.exists():
-            text = path.read_text(errors="replace").splitlines()[-lines:]
+            # Java stack frames bury the message: keep the lines a person reads.
+            text = [
+                line
+                for line in path.read_text(errors="replace").splitlines()
+                if not line.lstrip().startswith(("at ", "..."))
+            ][-lines:]
             if text:
                 chunks.append(f"  last lines of {path}:\n" + "\n".join(f"  | {t}" for t in text))
     return "\n".join(chunks) or "  (the server wrote no log)"

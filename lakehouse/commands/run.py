@@ -1,4 +1,22 @@
-"""stub"""
+"""`lakehouse run`: the main job, end to end on the embedded default."""
 
-def register(subparsers):
-    pass
+from __future__ import annotations
+
+import argparse
+
+from lakehouse.commands.server import add_server_options, settings_from
+from lakehouse.pipeline import run_pipeline
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "run",
+        help="the main job: start the server, build the pipeline with dbt, check, summarise",
+        description="Starts the local Thrift server (fetching the Delta jars on first use), "
+        "runs `dbt build`, runs the doctor's checks and prints where to look next.",
+    )
+    add_server_options(parser)
+    parser.add_argument(
+        "--skip-doctor", action="store_true", help="do not run the environment checks at the end"
+    )
+    parser.set_defaults(handler=lambda args: run_pipeline(settings_from(args), args))

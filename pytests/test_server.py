@@ -1,0 +1,212 @@
+"""The runtime: a dbt-built Delta table readable over JDBC, the server lifecycle, its errors."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import psutil
+import pytest
+
+from lakehouse import server
+from lakehouse.config import PROJECT_DIR, Settings
+from lakehouse.connection import beeline_rows, run_beeline
+from lakehouse.dbt_runner import run_dbt
+
+LAKEHOUSE = [sys.executable, "-m", "lakehouse.cli"]
+
+
+def lakehouse_cli(*args: str, env: dict[str, str] | None = None, timeout: int = 300):
+    """Run the CLI as a user would; returns the completed process with text output."""
+    return subprocess.run(
+        [*LAKEHOUSE, *args],
+        cwd=PROJECT_DIR,
+        env=env if env is not None else dict(os.environ),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def isolated_env(state_dir: Path, **extra: str) -> dict[str, str]:
+    env = dict(os.environ, LAKEHOUSE_STATE_DIR=str(state_dir))
+    env.update(extra)
+    return env
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+# ------------------------------------------------------------------ against the shared server
+
+
+@pytest.fixture(scope="module")
+def built_reference(lakehouse_server: Settings) -> Settings:
+    result = run_dbt(lakehouse_server, ["build", "--select", "shopping_malls+"], capture=True)
+    assert result.returncode == 0, result.stdout[-3000:]
+    return lakehouse_server
+
+
+def test_dbt_built_table_is_delta_and_readable_over_jdbc(built_reference: Settings) -> None:
+    detail = run_beeline(built_reference, "describe detail gold.dim_shopping_malls")
+    assert detail.returncode == 0, detail.stderr[-2000:]
+    assert beeline_rows(detail.stdout)[0]["format"] == "delta"
+
+    rows = run_beeline(
+        built_reference,
+        "select city_side, count(*) as malls from gold.dim_shopping_malls "
+        "group by city_side order by city_side",
+    )
+    assert rows.returncode == 0, rows.stderr[-2000:]
+    assert beeline_rows(rows.stdout) == [
+        {"city_side": "Asia", "malls": "3"},
+        {"city_side": "Europe", "malls": "7"},
+    ]
+
+
+def test_dbt_debug_passes(lakehouse_server: Settings) -> None:
+    result = run_dbt(lakehouse_server, ["debug"], capture=True)
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert "All checks passed" in result.stdout
+
+
+def test_doctor_passes_every_check(lakehouse_server: Settings) -> None:
+    result = lakehouse_cli("doctor")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "8 of 8 checks passed" in result.stdout
+    assert "FAIL" not in result.stdout
+
+
+def test_status_reports_the_running_server(lakehouse_server: Settings) -> None:
+    result = lakehouse_cli("server", "status")
+    assert result.returncode == 0, result.stderr
+    info = server.read_pid_file(lakehouse_server)
+    assert info is not None
+    assert f"up: pid {info.pid}, 127.0.0.1:{lakehouse_server.port}" in result.stdout
+    assert "uptime" in result.stdout
+
+
+def test_start_when_running_says_so_and_exits_zero(lakehouse_server: Settings) -> None:
+    result = lakehouse_cli("server", "start")
+    assert result.returncode == 0, result.stderr
+    assert "already running" in result.stdout
+
+
+def test_doctor_fails_cleanly_when_no_server(tmp_path: Path) -> None:
+    env = isolated_env(tmp_path / "state", LAKEHOUSE_PORT=str(free_port()))
+    result = lakehouse_cli("doctor", env=env)
+    assert result.returncode == 1
+    assert "thrift connection" in result.stdout and "FAIL" in result.stdout
+    assert "Traceback" not in result.stderr
+
+
+# ------------------------------------------------------------------ a second, private server
+
+
+def test_lifecycle_with_cached_jars_leaves_no_process(
+    lakehouse_server: Settings, tmp_path: Path
+) -> None:
+    """Start from cached jars (no download), status, stop, and nothing left running."""
+    state = tmp_path / "state"
+    shutil.copytree(lakehouse_server.jars_dir, state / "jars")
+    port = free_port()
+    env = isolated_env(state, LAKEHOUSE_PORT=str(port), LAKEHOUSE_MAVEN_REPO="http://127.0.0.1:9")
+
+    started = lakehouse_cli("server", "start", "--master", "local[1]", env=env)
+    assert started.returncode == 0, started.stdout + started.stderr
+    assert "Fetching" not in started.stdout
+    out_log = (state / "logs" / "thriftserver.out").read_text()
+    assert "resolving dependencies" not in out_log and "downloading" not in out_log
+    pid = int(server.read_pid_file(Settings(state_dir=state)).pid)
+
+    status = lakehouse_cli("server", "status", env=env)
+    assert status.returncode == 0 and f"pid {pid}" in status.stdout
+
+    stopped = lakehouse_cli("server", "stop", env=env)
+    assert stopped.returncode == 0 and f"Stopped the Thrift server (pid {pid})" in stopped.stdout
+    assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+    leftovers = [
+        p.pid for p in psutil.process_iter(["cmdline"]) if str(state) in " ".join(p.cmdline())
+    ]
+    assert leftovers == []
+    down = lakehouse_cli("server", "status", env=env)
+    assert down.returncode == 3 and down.stdout.startswith("down")
+    assert not (state / "thriftserver.pid").exists()
+
+
+# ------------------------------------------------------------------ error paths (no server)
+
+
+def test_port_in_use_names_the_owner(tmp_path: Path) -> None:
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", 0))
+        squatter.listen()
+        port = squatter.getsockname()[1]
+        result = lakehouse_cli(
+            "server", "start", env=isolated_env(tmp_path, LAKEHOUSE_PORT=str(port))
+        )
+    assert result.returncode == 1
+    assert f"Port {port} on 127.0.0.1 is already in use by pid {os.getpid()}" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_java_missing(tmp_path: Path) -> None:
+    env = isolated_env(tmp_path, PATH="/nonexistent")
+    env.pop("JAVA_HOME", None)
+    result = lakehouse_cli("server", "start", env=env)
+    assert result.returncode == 1
+    assert "Java was not found" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_java_too_old(tmp_path: Path) -> None:
+    fake_home = tmp_path / "jdk11"
+    (fake_home / "bin").mkdir(parents=True)
+    fake_java = fake_home / "bin" / "java"
+    fake_java.write_text("#!/bin/sh\necho 'openjdk version \"11.0.21\" 2023-10-17' >&2\n")
+    fake_java.chmod(0o755)
+    result = lakehouse_cli("server", "start", env=isolated_env(tmp_path, JAVA_HOME=str(fake_home)))
+    assert result.returncode == 1
+    assert "Java 11.0.21" in result.stderr and "too old" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_maven_unreachable_on_first_start(tmp_path: Path) -> None:
+    env = isolated_env(
+        tmp_path / "state",
+        LAKEHOUSE_MAVEN_REPO="http://127.0.0.1:9/maven2",
+        LAKEHOUSE_PORT=str(free_port()),
+    )
+    result = lakehouse_cli("server", "start", env=env)
+    assert result.returncode == 1
+    assert "Could not download the Delta Lake jars from http://127.0.0.1:9/maven2" in result.stderr
+    assert "LAKEHOUSE_MAVEN_REPO" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "state" / "thriftserver.pid").exists()
+
+
+def test_server_dying_at_start_shows_its_log(lakehouse_server: Settings, tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    shutil.copytree(lakehouse_server.jars_dir, state / "jars")
+    env = isolated_env(state, LAKEHOUSE_PORT=str(free_port()))
+    result = lakehouse_cli("server", "start", "--master", "nonsense://nowhere", env=env)
+    assert result.returncode == 1
+    assert "The Thrift server exited while starting" in result.stderr
+    assert "last lines of" in result.stderr
+    assert "Master must either be yarn or start with spark" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (state / "thriftserver.pid").exists()
+
+
+def test_invalid_port_setting(tmp_path: Path) -> None:
+    result = lakehouse_cli("server", "status", env=isolated_env(tmp_path, LAKEHOUSE_PORT="ten"))
+    assert result.returncode == 1
+    assert "LAKEHOUSE_PORT='ten' is not a TCP port" in result.stderr
