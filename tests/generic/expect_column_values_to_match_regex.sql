@@ -1,0 +1,44 @@
+{#
+    Each value of the column matches regex somewhere in the string (Spark `rlike`, Java regex
+    syntax). The pattern is pasted into a Spark string literal as written, as dbt-expectations
+    does on Spark, so a backslash must be doubled (`\\d`); with is_raw: true the test doubles
+    backslashes and escapes quotes itself, so write the regex as the engine should see it.
+    flags (e.g. "i") become an inline group `(?i)`. Nulls pass.
+    Returns the failing rows.
+#}
+{% test expect_column_values_to_match_regex(
+    model,
+    column_name,
+    regex,
+    row_condition=none,
+    is_raw=false,
+    flags=""
+) %}
+
+{%- set pattern = regex -%}
+{%- if is_raw -%}
+    {%- set pattern = pattern | replace("\\", "\\\\") | replace("'", "\\'") -%}
+{%- endif -%}
+{%- if flags -%}
+    {%- set pattern = "(?" ~ flags ~ ")" ~ pattern -%}
+{%- endif -%}
+
+with source_rows as (
+
+    select * from {{ model }}
+    {% if row_condition %}
+    where {{ row_condition }}
+    {% endif %}
+
+),
+
+final as (
+
+    select * from source_rows
+    where not (cast({{ column_name }} as string) rlike '{{ pattern }}')
+
+)
+
+select * from final
+
+{% endtest %}
