@@ -17,6 +17,7 @@ from lakehouse.errors import LakehouseError
 COMMAND_MODULES = [
     "lakehouse.commands.run",
     "lakehouse.commands.generate",
+    "lakehouse.commands.profile",
     "lakehouse.commands.server",
     "lakehouse.commands.doctor",
     "lakehouse.commands.dbt",
