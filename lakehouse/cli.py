@@ -21,6 +21,8 @@ COMMAND_MODULES = [
     "lakehouse.commands.server",
     "lakehouse.commands.doctor",
     "lakehouse.commands.dbt",
+    "lakehouse.commands.sql",
+    "lakehouse.commands.docs",
 ]
 
 DESCRIPTION = """\
