@@ -18,6 +18,7 @@ from pathlib import Path
 
 import psutil
 
+from lakehouse.auth import SECRET_ENV, ServerAuth, check_access, server_auth
 from lakehouse.config import Settings
 from lakehouse.connection import client_host, query
 from lakehouse.errors import LakehouseError
@@ -70,12 +71,17 @@ def spark_confs(settings: Settings) -> dict[str, str]:
         # Delta: fewer, larger files on write; no vacuum safety check surprises in dev.
         "spark.databricks.delta.optimizeWrite.enabled": "true",
         "spark.databricks.delta.autoCompact.enabled": "false",
+        # Delta answers min/max from its file statistics as java.time values, which the
+        # Thrift server (java.sql values) fails on: `select max(date_col)` would error.
+        "spark.databricks.delta.optimizeMetadataQuery.enabled": "false",
     }
     confs.update(settings.extra_conf)
     return confs
 
 
-def server_command(settings: Settings, jars: list[Path]) -> list[str]:
+def server_command(
+    settings: Settings, jars: list[Path], access: ServerAuth | None = None
+) -> list[str]:
     command = [
         str(spark_submit()),
         "--class", MAIN_CLASS,
@@ -83,18 +89,23 @@ def server_command(settings: Settings, jars: list[Path]) -> list[str]:
         "--master", settings.master,
         "--driver-memory", settings.driver_memory,
     ]  # fmt: skip
+    # The authentication provider (see lakehouse.auth) must be on the driver's class path.
+    class_path = [*jars, *([access.classes_dir] if access else [])]
     if jars:
         # --jars ships them to executors; the driver needs them on its own class path too,
         # since the Thrift server opens sessions in threads that do not see --jars.
         command += ["--jars", ",".join(str(jar) for jar in jars)]
-        command += ["--driver-class-path", ":".join(str(jar) for jar in jars)]
+    if class_path:
+        command += ["--driver-class-path", ":".join(str(path) for path in class_path)]
     for key, value in spark_confs(settings).items():
         command += ["--conf", f"{key}={value}"]
     command += [
         "--hiveconf", f"hive.server2.thrift.port={settings.port}",
         "--hiveconf", f"hive.server2.thrift.bind.host={settings.host}",
-        "spark-internal",
     ]  # fmt: skip
+    for key, value in (access.hiveconf if access else {}).items():
+        command += ["--hiveconf", f"{key}={value}"]
+    command.append("spark-internal")
     return command
 
 
@@ -169,12 +180,14 @@ def check_port_free(host: str, port: int) -> None:
 
 def start(settings: Settings) -> tuple[ServerInfo, bool]:
     """Start the server and wait until it answers a query. Returns (info, was_already_running)."""
+    check_access(settings)  # beyond loopback only with credentials
     already = running_server(settings)
     if already:
         return already, True
     java = check_java()
     check_port_free(settings.host, settings.port)
     jars = fetch_jars(settings, java_home=java.executable.parent.parent)
+    access = server_auth(settings, java_home=java.executable.parent.parent)
     for folder in (settings.state_dir, settings.logs_dir, settings.warehouse_dir):
         folder.mkdir(parents=True, exist_ok=True)
     out_path = settings.logs_dir / "thriftserver.out"
@@ -182,9 +195,12 @@ def start(settings: Settings) -> tuple[ServerInfo, bool]:
     env = dict(os.environ, SPARK_HOME=str(spark_home()))
     env["JAVA_HOME"] = str(java.executable.parent.parent)
     env.pop("PYSPARK_SUBMIT_ARGS", None)
+    for name in SECRET_ENV:  # the server gets a salted hash of the password, not the password
+        env.pop(name, None)
+    env.update(access.env if access else {})
     with out_path.open("w") as out:
         process = subprocess.Popen(
-            server_command(settings, jars),
+            server_command(settings, jars, access),
             stdout=out,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,

@@ -10,6 +10,7 @@ between runs while iterating).
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -47,3 +48,40 @@ def artifacts_dir() -> Path:
     """Where tests keep what a person may want to look at afterwards (screenshots, reports)."""
     ARTIFACTS_DIR.mkdir(exist_ok=True)
     return ARTIFACTS_DIR
+
+
+# The dataset every pipeline test shares: small enough for a 2-core machine, dirty enough
+# that every anomaly type appears, customers repeating so customer-level marts mean something.
+PIPELINE_ROWS = 20_000
+PIPELINE_SEED = 7
+PIPELINE_INVOICES_PER_CUSTOMER = 3
+PIPELINE_RATES = {"malformed_line": 0.002, "conflicting_duplicate_invoice": 0.002}
+
+
+@dataclass
+class BuiltPipeline:
+    settings: Settings
+    landing_dir: Path
+    manifest: dict
+    build_output: str
+
+
+@pytest.fixture(scope="session")
+def built_pipeline(lakehouse_server: Settings) -> BuiltPipeline:
+    """Generated landing data and one full `dbt build` of the whole project on it."""
+    from lakehouse.dbt_runner import run_dbt
+    from lakehouse.generate import generate
+
+    landing_dir = lakehouse_server.landing_dir
+    os.environ["LAKEHOUSE_LANDING_DIR"] = str(landing_dir)
+    manifest = generate(
+        landing_dir,
+        rows=PIPELINE_ROWS,
+        seed=PIPELINE_SEED,
+        invoices_per_customer=PIPELINE_INVOICES_PER_CUSTOMER,
+        rates=PIPELINE_RATES,
+        overwrite=True,
+    )
+    build = run_dbt(lakehouse_server, ["build", "--full-refresh"], capture=True)
+    assert build.returncode == 0, build.stdout[-5000:]
+    return BuiltPipeline(lakehouse_server, landing_dir, manifest, build.stdout)

@@ -1,0 +1,50 @@
+{#
+    Registers the landing files as external tables in the `landing` schema, so that dbt
+    sources can read them. Runs as an on-run-start hook. The tables are dropped and created
+    again on every run (metadata only: the files stay), so a new landing path or newly
+    delivered files are always picked up, never a stale file listing.
+
+    The sales CSV is registered as text, one row per physical line: bronze parses each line
+    with from_csv in PERMISSIVE mode with a corrupt-record column, so a malformed line is kept
+    (and its raw text with it) instead of dropped, and a stray quote that Spark's CSV reader
+    would silently swallow can still be seen.
+#}
+{% macro landing_path() -%}
+    {%- set path = var('landing_path') | trim -%}
+    {%- if not path -%}
+        {{ exceptions.raise_compiler_error(
+            "The landing path is empty: set LAKEHOUSE_LANDING_DIR to the folder that holds "
+            ~ "customers/ and sales/ (the `lakehouse` CLI sets it for you).") }}
+    {%- endif -%}
+    {%- if not path.startswith('/') and '://' not in path -%}
+        {%- set path = env_var('PWD') ~ '/' ~ path -%}
+    {%- endif -%}
+    {{- path.rstrip('/') -}}
+{%- endmacro %}
+
+
+{% macro register_landing_tables() %}
+    {% if execute %}
+        {% set root = landing_path() %}
+        {% set statements = [
+            "create schema if not exists landing",
+            "drop table if exists landing.customers",
+            "create table landing.customers (
+                customer_id string,
+                gender string,
+                age double,
+                payment_method string
+            )
+            using parquet
+            location '" ~ root ~ "/customers'",
+            "drop table if exists landing.sales_lines",
+            "create table landing.sales_lines (value string)
+            using text
+            location '" ~ root ~ "/sales'",
+        ] %}
+        {% for statement in statements %}
+            {% do run_query(statement) %}
+        {% endfor %}
+        {{ log("Landing tables registered from " ~ root, info=true) }}
+    {% endif %}
+{% endmacro %}

@@ -1,0 +1,214 @@
+{#
+    Every bronze sales line with its outcome in silver and the reasons behind it.
+    The rules (docs block `sales_rules`):
+      - exact copies of a line collapse to the first one delivered;
+      - a later delivery of an invoice supersedes the earlier versions (a correction);
+      - within one delivery, an invoice_no carried by lines with different values is a
+        conflict: every version is quarantined as `conflicting_duplicate`;
+      - a malformed line is quarantined as `malformed_line` alone (its fields are unreliable);
+      - any other line failing a rule is quarantined with one reason code per failed rule.
+#}
+
+with
+
+sales as (
+
+    select * from {{ ref('stg_landing__sales') }}
+
+),
+
+reference_values as (
+
+    select * from {{ ref('int_reference_values_unioned') }}
+
+),
+
+product_categories as (
+
+    select * from {{ ref('product_categories') }}
+
+),
+
+accepted_customers as (
+
+    select customer_id from {{ ref('int_customers_validated') }}
+
+),
+
+normalised as (
+
+    select
+        sales.*,
+        nullif(trim(sales.invoice_no), '') as invoice_no_clean,
+        nullif(trim(sales.customer_id), '') as customer_id_clean,
+        nullif(trim(sales.invoice_date), '') as invoice_date_text,
+        case
+            when trim(sales.quantity) rlike '^-?[0-9]+$' then cast(trim(sales.quantity) as int)
+        end as quantity_clean,
+        cast(trim(sales.price) as decimal(12, 2)) as amount_try,
+        categories.canonical_value as category_clean,
+        malls.canonical_value as shopping_mall_clean
+    from sales
+    left join reference_values as categories
+        on categories.domain = 'category'
+        and {{ normalise_text('sales.category') }} = categories.lookup_key
+    left join reference_values as malls
+        on malls.domain = 'shopping_mall'
+        and {{ normalise_text('sales.shopping_mall') }} = malls.lookup_key
+
+),
+
+dates_parsed as (
+
+    select
+        normalised.*,
+        {# dd-mm-yyyy is the contract; the other formats seen in real feeds are fallbacks.
+           try_to_date gives null for dates that are no calendar day (31-02-2022). #}
+        case
+            when invoice_date_text rlike '^[0-9]{2}-[0-9]{2}-[0-9]{4}$'
+                then try_to_date(invoice_date_text, 'dd-MM-yyyy')
+            when invoice_date_text rlike '^[0-9]{4}-[0-9]{2}-[0-9]{2}$'
+                then try_to_date(invoice_date_text, 'yyyy-MM-dd')
+            when invoice_date_text rlike '^[0-9]{1,2}/[0-9]{1,2}/[0-9]{4}$'
+                then try_to_date(invoice_date_text, 'd/M/yyyy')
+        end as invoice_date_clean,
+        cast(product_categories.unit_price_try as decimal(12, 2)) as unit_price_try
+    from normalised
+    left join product_categories
+        on normalised.category_clean = product_categories.category
+
+),
+
+copies_numbered as (
+
+    select
+        *,
+        row_number() over (
+            partition by _row_hash
+            order by _delivered_at, _source_file
+        ) as copy_number
+    from dates_parsed
+
+),
+
+versions_ranked as (
+
+    select
+        _row_hash,
+        dense_rank() over (
+            partition by invoice_no_clean
+            order by _delivered_at desc, _source_file desc
+        ) as delivery_rank,
+        count(*) over (
+            partition by invoice_no_clean, _delivered_at, _source_file
+        ) as versions_in_delivery
+    from copies_numbered
+    where copy_number = 1 and invoice_no_clean is not null and not is_malformed_line
+
+),
+
+with_reasons as (
+
+    select
+        copies_numbered.*,
+        versions_ranked.delivery_rank,
+        case
+            when copies_numbered.is_malformed_line then array('malformed_line')
+            else filter(
+                array(
+                    case when invoice_no_clean is null then 'missing_invoice_no' end,
+                    case when customer_id_clean is null then 'missing_customer_id' end,
+                    case when invoice_date_text is null then 'missing_invoice_date' end,
+                    case
+                        when invoice_date_text is not null and invoice_date_clean is null
+                            then 'invalid_invoice_date'
+                    end,
+                    case
+                        when invoice_date_clean < date '{{ var("invoice_date_min") }}'
+                            or invoice_date_clean > current_date()
+                            then 'invoice_date_out_of_range'
+                    end,
+                    case
+                        when nullif(trim(quantity), '') is not null and quantity_clean is null
+                            then 'non_numeric_quantity'
+                    end,
+                    case
+                        when quantity_clean not between 1 and 5
+                            or nullif(trim(quantity), '') is null
+                            then 'quantity_out_of_range'
+                    end,
+                    case
+                        when amount_try is null then 'invalid_price'
+                        when amount_try <= 0 then 'non_positive_price'
+                    end,
+                    case when category_clean is null then 'unknown_category' end,
+                    case when shopping_mall_clean is null then 'unknown_mall' end,
+                    case
+                        when amount_try > 0
+                            and quantity_clean between 1 and 5
+                            and abs(amount_try - quantity_clean * unit_price_try) > greatest(
+                                {{ var('price_tolerance_abs') }},
+                                quantity_clean * unit_price_try
+                                * {{ var('price_tolerance_ratio') }}
+                            )
+                            then 'price_mismatch'
+                    end,
+                    case
+                        when customer_id_clean is not null
+                            and accepted_customers.customer_id is null
+                            then 'orphan_customer_id'
+                    end,
+                    case
+                        when versions_ranked.delivery_rank = 1
+                            and versions_ranked.versions_in_delivery > 1
+                            then 'conflicting_duplicate'
+                    end
+                ),
+                reason -> reason is not null
+            )
+        end as reasons
+    from copies_numbered
+    left join versions_ranked
+        on copies_numbered._row_hash = versions_ranked._row_hash
+        and copies_numbered.copy_number = 1
+    left join accepted_customers
+        on copies_numbered.customer_id_clean = accepted_customers.customer_id
+
+),
+
+final as (
+
+    select
+        invoice_no,
+        customer_id,
+        category,
+        quantity,
+        price,
+        invoice_date,
+        shopping_mall,
+        is_malformed_line,
+        invoice_no_clean,
+        customer_id_clean,
+        category_clean,
+        shopping_mall_clean,
+        invoice_date_clean,
+        quantity_clean,
+        unit_price_try,
+        amount_try,
+        case
+            when copy_number > 1 then 'collapsed'
+            when delivery_rank > 1 then 'superseded'
+            when size(reasons) > 0 then 'quarantined'
+            else 'accepted'
+        end as outcome,
+        reasons,
+        _raw_line,
+        _row_hash,
+        _source_file,
+        _delivered_at,
+        _loaded_at
+    from with_reasons
+
+)
+
+select * from final

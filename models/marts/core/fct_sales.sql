@@ -1,0 +1,53 @@
+{#
+    The sales fact at invoice grain. Incremental: each run merges the invoices of deliveries
+    newer than the last one loaded, so a re-delivered (corrected) invoice updates its row
+    instead of adding a second one. Partitioned by year and month of the invoice, so a merge
+    rewrites only the files of the months it touches and month filters skip the rest.
+#}
+
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='merge',
+        unique_key='invoice_no',
+        partition_by=['invoice_year', 'invoice_month'],
+        on_schema_change='fail',
+        tblproperties={
+            'delta.autoOptimize.optimizeWrite': 'true'
+        }
+    )
+}}
+
+with
+
+sales as (
+
+    select * from {{ ref('int_sales_validated') }}
+
+    {% if is_incremental() %}
+        where _delivered_at > (select coalesce(max(_delivered_at), timestamp '1970-01-01') from {{ this }})
+    {% endif %}
+
+),
+
+final as (
+
+    select
+        invoice_no,
+        customer_id,
+        category,
+        shopping_mall,
+        invoice_date,
+        quantity,
+        unit_price_try,
+        amount_try,
+        is_price_outlier,
+        year(invoice_date) as invoice_year,
+        month(invoice_date) as invoice_month,
+        _source_file,
+        _delivered_at
+    from sales
+
+)
+
+select * from final
