@@ -11,7 +11,8 @@ import json
 import os
 import socket
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
@@ -121,7 +122,7 @@ def run_sql(settings: Settings, text: str, schema: str) -> list[Result]:
     if not statements:
         raise LakehouseError("No SQL statement to run.")
     results = []
-    with connect(settings) as connection:
+    with _session(settings) as connection:
         cursor = connection.cursor()
         for index, statement in enumerate([f"use {schema}", *statements]):
             try:
@@ -135,6 +136,26 @@ def run_sql(settings: Settings, text: str, schema: str) -> list[Result]:
                 columns = [column[0].split(".")[-1] for column in cursor.description]
                 results.append(Result(columns, [tuple(row) for row in cursor.fetchall()]))
     return results
+
+
+@contextmanager
+def _session(settings: Settings) -> Iterator[Any]:
+    """A connection, with a login refused by the server turned into a clear message."""
+    from thrift.transport.TTransport import TTransportException
+
+    try:
+        session = connect(settings)
+        connection = session.__enter__()
+    except TTransportException as exc:
+        raise LakehouseError(
+            f"The server at {client_host(settings)}:{settings.port} refused the connection "
+            f"({exc}).",
+            "It requires authentication: set LAKEHOUSE_USER and LAKEHOUSE_PASSWORD.",
+        ) from exc
+    try:
+        yield connection
+    finally:
+        session.__exit__(None, None, None)
 
 
 def _server_message(exc: Exception) -> str:
