@@ -31,6 +31,9 @@ lint: setup  ## SQL and Python lint
 	$(BIN)/sqlfluff lint models analyses macros tests
 	$(BIN)/ruff check lakehouse pytests
 
+docs: setup  ## generate the dbt docs and serve them on http://127.0.0.1:8080 (PORT=8080)
+	$(BIN)/lakehouse docs --port $(or $(PORT),8080)
+
 stop: setup  ## stop the local server
 	$(BIN)/lakehouse server stop
 
