@@ -1,0 +1,299 @@
+"""The medallion pipeline on generated dirty data: nothing lost, every anomaly accounted for,
+gold equal to an independent computation, idempotent, and incremental by delivery.
+
+The tests in this module share one build (the `built_pipeline` session fixture); the
+incremental test, which adds a delivery, comes last.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from decimal import Decimal
+from pathlib import Path
+
+import independent
+import pandas as pd
+import pytest
+from conftest import BuiltPipeline
+
+from lakehouse.anomalies import ANOMALIES
+from lakehouse.connection import query
+from lakehouse.dbt_runner import run_dbt
+
+GOLD_TABLES = [
+    "dim_customers",
+    "dim_dates",
+    "dim_shopping_malls",
+    "dim_product_categories",
+    "fct_sales",
+    "sales_by_customer",
+    "monthly_sales",
+]
+
+
+def rows(pipeline: BuiltPipeline, sql: str) -> list[tuple]:
+    return query(pipeline.settings, sql)
+
+
+def outcome_counts(pipeline: BuiltPipeline, entity: str) -> dict[tuple[str, str], int]:
+    result = rows(
+        pipeline,
+        f"select _source_file, outcome, count(*) from silver.int_{entity}_checked group by 1, 2",
+    )
+    return {(source_file, outcome): count for source_file, outcome, count in result}
+
+
+@pytest.mark.parametrize(
+    ("entity", "bronze_model"),
+    [("sales", "stg_landing__sales"), ("customers", "stg_landing__customers")],
+)
+def test_every_received_row_is_accounted_for_per_delivery(
+    built_pipeline: BuiltPipeline, entity: str, bronze_model: str
+) -> None:
+    """bronze = silver + quarantined + collapsed duplicates (+ superseded), per source file."""
+    bronze = dict(
+        rows(built_pipeline, f"select _source_file, count(*) from bronze.{bronze_model} group by 1")
+    )
+    silver = dict(
+        rows(
+            built_pipeline,
+            f"select _source_file, count(*) from silver.int_{entity}_validated group by 1",
+        )
+    )
+    quarantine = dict(
+        rows(
+            built_pipeline,
+            f"select _source_file, count(*) from silver.int_{entity}_quarantined group by 1",
+        )
+    )
+    outcomes = outcome_counts(built_pipeline, entity)
+    assert bronze, "bronze is empty"
+    for source_file, received in bronze.items():
+        collapsed = outcomes.get((source_file, "collapsed"), 0)
+        superseded = outcomes.get((source_file, "superseded"), 0)
+        accounted = silver.get(source_file, 0) + quarantine.get(source_file, 0)
+        assert received == accounted + collapsed + superseded, source_file
+
+
+def test_bronze_holds_every_line_of_the_landing_files(built_pipeline: BuiltPipeline) -> None:
+    files = built_pipeline.manifest["files"]
+    ((sales_rows,),) = rows(built_pipeline, "select count(*) from bronze.stg_landing__sales")
+    ((customer_rows,),) = rows(built_pipeline, "select count(*) from bronze.stg_landing__customers")
+    assert sales_rows == files["sales"]["rows_total"]
+    assert customer_rows == files["customers"]["rows_total"]
+
+
+def test_each_anomaly_lands_where_the_catalogue_says(built_pipeline: BuiltPipeline) -> None:
+    manifest = built_pipeline.manifest["anomalies"]
+    expected_reasons: Counter[tuple[str, str]] = Counter()
+    for anomaly in ANOMALIES:
+        if anomaly.outcome == "quarantined":
+            expected_reasons[(anomaly.entity, anomaly.reason)] += manifest[anomaly.name]["count"]
+    found: Counter[tuple[str, str]] = Counter()
+    for entity in ("sales", "customers"):
+        for reason, count in rows(
+            built_pipeline,
+            f"select primary_reason, count(*) from silver.int_{entity}_quarantined group by 1",
+        ):
+            found[(entity, reason)] = count
+    assert +found == +expected_reasons
+    assert all(count > 0 for count in expected_reasons.values()), "some anomaly was not injected"
+
+    ((collapsed,),) = rows(
+        built_pipeline, "select count(*) from silver.int_sales_checked where outcome = 'collapsed'"
+    )
+    assert collapsed == manifest["exact_duplicate"]["count"]
+
+
+def test_quarantined_rows_keep_their_keys_and_raw_values(built_pipeline: BuiltPipeline) -> None:
+    manifest = built_pipeline.manifest["anomalies"]
+    orphans = {
+        invoice_no
+        for (invoice_no,) in rows(
+            built_pipeline,
+            "select invoice_no from silver.int_sales_quarantined "
+            "where primary_reason = 'orphan_customer_id'",
+        )
+    }
+    assert orphans == set(manifest["orphan_customer_id"]["keys"])
+    impossible = rows(
+        built_pipeline,
+        "select invoice_no, invoice_date, _raw_line, _source_file "
+        "from silver.int_sales_quarantined where primary_reason = 'invalid_invoice_date'",
+    )
+    assert {row[0] for row in impossible} == set(manifest["impossible_date"]["keys"])
+    for invoice_no, invoice_date, raw_line, source_file in impossible:
+        assert invoice_date in raw_line and invoice_no in raw_line
+        assert source_file == "sales_data.csv"
+
+
+def test_repaired_anomalies_reach_silver(built_pipeline: BuiltPipeline) -> None:
+    """Alternative date formats and spelling variants are accepted with canonical values."""
+    manifest = built_pipeline.manifest["anomalies"]
+    repaired = set(manifest["alt_date_format"]["keys"]) | set(manifest["variant_category"]["keys"])
+    repaired |= set(manifest["variant_mall"]["keys"])
+    in_list = ", ".join(f"'{key}'" for key in sorted(repaired))
+    found = rows(
+        built_pipeline,
+        "select s.invoice_no, s.category, s.shopping_mall from silver.int_sales_validated as s "
+        f"where s.invoice_no in ({in_list})",
+    )
+    categories = set(pd.read_csv(independent.SEEDS / "product_categories.csv")["category"])
+    malls = set(pd.read_csv(independent.SEEDS / "shopping_malls.csv")["shopping_mall"])
+    assert {row[0] for row in found} == repaired
+    assert all(row[1] in categories and row[2] in malls for row in found)
+
+    null_age = manifest["null_age"]["keys"]
+    bands = rows(
+        built_pipeline,
+        "select distinct age_band from gold.dim_customers where customer_id in ("
+        + ", ".join(f"'{key}'" for key in null_age)
+        + ")",
+    )
+    assert bands == [("Unknown",)]
+
+
+def test_gold_equals_the_independent_computation(built_pipeline: BuiltPipeline) -> None:
+    sales = independent.accepted_sales(built_pipeline.landing_dir)
+    customers = independent.accepted_customers(built_pipeline.landing_dir)
+
+    ((invoices, revenue, outliers),) = rows(
+        built_pipeline,
+        "select count(*), sum(amount_try), sum(cast(is_price_outlier as int)) from gold.fct_sales",
+    )
+    assert invoices == len(sales)
+    assert Decimal(str(revenue)) == sum(sales["amount_try"])
+    assert outliers == int(sales["is_price_outlier"].sum())
+
+    sales["month"] = sales["invoice_date"].map(lambda day: day.replace(day=1))
+    expected = {
+        (str(month), mall): total
+        for (month, mall), total in sales.groupby(["month", "shopping_mall"])["amount_try"]
+        .sum()
+        .items()
+    }
+    actual = {
+        (str(month), mall): Decimal(str(total))
+        for month, mall, total in rows(
+            built_pipeline,
+            "select month_start_date, shopping_mall, sum(revenue_try) from gold.monthly_sales "
+            "group by 1, 2",
+        )
+    }
+    assert actual == expected
+
+    ((customer_count, unknown_ages),) = rows(
+        built_pipeline,
+        "select count(*), sum(cast(age_band = 'Unknown' as int)) from gold.dim_customers",
+    )
+    assert customer_count == len(customers)
+    assert unknown_ages == int((customers["age_band"] == "Unknown").sum())
+
+    per_customer = sales.groupby("customer_id")["amount_try"].sum()
+    top = rows(
+        built_pipeline,
+        "select customer_id, revenue_try, invoice_count from gold.sales_by_customer "
+        "order by revenue_try desc, customer_id limit 5",
+    )
+    for customer_id, revenue_try, invoice_count in top:
+        assert Decimal(str(revenue_try)) == per_customer[customer_id]
+        assert invoice_count == int((sales["customer_id"] == customer_id).sum())
+
+
+def gold_checksums(pipeline: BuiltPipeline) -> dict[str, tuple]:
+    """Row count and an order-independent checksum of every gold table."""
+    checksums = {}
+    for table in GOLD_TABLES:
+        ((count, checksum),) = rows(
+            pipeline,
+            f"select count(*), sum(crc32(to_json(struct(*)))) from gold.{table}",
+        )
+        checksums[table] = (count, checksum)
+    return checksums
+
+
+def test_a_second_build_changes_nothing(built_pipeline: BuiltPipeline) -> None:
+    before = gold_checksums(built_pipeline)
+    result = run_dbt(built_pipeline.settings, ["run"], capture=True)
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert gold_checksums(built_pipeline) == before
+
+
+# ---------------------------------------------------------------- a new delivery, last
+
+
+def _table_location(pipeline: BuiltPipeline, table: str) -> Path:
+    result = query(pipeline.settings, f"describe detail {table}")
+    location = str(result[0][4])
+    return Path(location.removeprefix("file:"))
+
+
+def _last_commit_actions(table_dir: Path) -> list[dict]:
+    log = sorted((table_dir / "_delta_log").glob("*.json"))[-1]
+    return [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
+
+
+def test_incremental_delivery_adds_new_rows_and_updates_corrections_only(
+    built_pipeline: BuiltPipeline,
+) -> None:
+    sales = independent.accepted_sales(built_pipeline.landing_dir)
+    customers = sorted(independent.accepted_customers(built_pipeline.landing_dir)["customer_id"])
+    prices = independent.unit_prices()
+    ((fact_rows_before,),) = rows(built_pipeline, "select count(*) from gold.fct_sales")
+
+    # One new day of sales (after the last invoice date) for existing customers ...
+    new_day = "09-03-2023"
+    new_lines = []
+    for number in range(25):
+        quantity = number % 5 + 1
+        new_lines.append(
+            f"I9{number:06d},{customers[number]},Books,{quantity},"
+            f"{quantity * prices['Books']},{new_day},Kanyon"
+        )
+    # ... and a corrected re-delivery of an old invoice: quantity and price changed.
+    old = sales.sort_values("invoice_date").iloc[0]
+    new_quantity = 5 if old["quantity"] != 5 else 4
+    corrected_amount = new_quantity * old["unit_price_try"]
+    new_lines.append(
+        f"{old['invoice_no']},{old['customer_id']},{old['category']},{new_quantity},"
+        f"{corrected_amount},{old['invoice_date']:%d-%m-%Y},{old['shopping_mall']}"
+    )
+    delivery = built_pipeline.landing_dir / "sales" / "sales_data_2023-03-09.csv"
+    delivery.write_text(independent.SALES_HEADER + "\n" + "\n".join(new_lines) + "\n")
+
+    result = run_dbt(built_pipeline.settings, ["run"], capture=True)
+    assert result.returncode == 0, result.stdout[-3000:]
+
+    ((fact_rows_after,),) = rows(built_pipeline, "select count(*) from gold.fct_sales")
+    assert fact_rows_after == fact_rows_before + 25
+    ((quantity, amount, source_file),) = rows(
+        built_pipeline,
+        "select quantity, amount_try, _source_file from gold.fct_sales "
+        f"where invoice_no = '{old['invoice_no']}'",
+    )
+    assert (quantity, Decimal(str(amount)), source_file) == (
+        new_quantity,
+        corrected_amount,
+        delivery.name,
+    )
+
+    # The merge touched only the new day's month and the corrected invoice's month.
+    touched = {("2023", "3"), (str(old["invoice_date"].year), str(old["invoice_date"].month))}
+    actions = _last_commit_actions(_table_location(built_pipeline, "gold.fct_sales"))
+    changed = [a.get("add") or a.get("remove") for a in actions if "add" in a or "remove" in a]
+    assert changed, "the merge wrote nothing"
+    partitions = {(c["partitionValues"]["invoice_year"], c["partitionValues"]["invoice_month"])
+                  for c in changed}  # fmt: skip
+    assert partitions <= touched
+    metrics = next(a["commitInfo"] for a in actions if "commitInfo" in a)["operationMetrics"]
+    assert metrics["numTargetRowsInserted"] == "25"
+    assert metrics["numTargetRowsUpdated"] == "1"
+
+    # And gold still equals the independent computation over all deliveries.
+    expected = independent.accepted_sales(built_pipeline.landing_dir)
+    ((invoices, revenue),) = rows(
+        built_pipeline, "select count(*), sum(amount_try) from gold.fct_sales"
+    )
+    assert invoices == len(expected)
+    assert Decimal(str(revenue)) == sum(expected["amount_try"])
