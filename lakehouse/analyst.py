@@ -162,7 +162,13 @@ def _server_message(exc: Exception) -> str:
     """The server's own error text from a PyHive exception, without the Java stack."""
     response = exc.args[0] if exc.args else None
     message = getattr(getattr(response, "status", None), "errorMessage", None) or str(exc)
-    lines = [line for line in message.splitlines() if not line.lstrip().startswith("at ")]
+    lines = []
+    for line in message.splitlines():
+        if line.lstrip().startswith("at "):
+            continue
+        lines.append(line)
+        if "SQLSTATE" in line:  # what follows is the query plan
+            break
     return "\n".join(lines[:6])
 
 
