@@ -393,7 +393,8 @@ def secured_server(lakehouse_server: Settings, tmp_path_factory) -> Settings:
         state,
         LAKEHOUSE_PORT=str(port),
         LAKEHOUSE_USER="analyst",
-        LAKEHOUSE_PASSWORD="correct horse 42",
+        # No spaces: Spark's beeline script splits its `-p` argument on them.
+        LAKEHOUSE_PASSWORD="correct-horse-42",
     )
     started = lakehouse_cli("server", "start", "--host", "0.0.0.0", "--master", "local[1]", env=env)
     assert started.returncode == 0, started.stdout + started.stderr
@@ -418,7 +419,7 @@ def test_secured_server_keeps_the_password_out_of_its_environment(secured_server
     environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
     assert not any(entry.startswith(b"LAKEHOUSE_PASSWORD=") for entry in environ)
     assert b"LAKEHOUSE_AUTH_USER=analyst" in environ
-    assert not any(b"correct horse 42" in entry for entry in environ)
+    assert not any(b"correct-horse-42" in entry for entry in environ)
 
 
 def test_beeline_login_to_the_secured_server(secured_server, monkeypatch) -> None:
@@ -427,7 +428,7 @@ def test_beeline_login_to_the_secured_server(secured_server, monkeypatch) -> Non
     assert refused.returncode != 0
     assert "No current connection" in refused.stderr  # beeline could not log in
 
-    _as(monkeypatch, "intruder", "correct horse 42")
+    _as(monkeypatch, "intruder", "correct-horse-42")
     wrong_user = run_beeline(secured_server, "select 1 as ok")
     assert wrong_user.returncode != 0
 
@@ -435,7 +436,7 @@ def test_beeline_login_to_the_secured_server(secured_server, monkeypatch) -> Non
     anonymous = run_beeline(secured_server, "select 1 as ok")
     assert anonymous.returncode != 0
 
-    _as(monkeypatch, "analyst", "correct horse 42")
+    _as(monkeypatch, "analyst", "correct-horse-42")
     accepted = run_beeline(secured_server, "select 1 as ok")
     assert accepted.returncode == 0, accepted.stderr[-2000:]
     assert beeline_rows(accepted.stdout) == [{"ok": "1"}]
@@ -461,7 +462,7 @@ def test_dbt_profile_login_to_the_secured_server(secured_server) -> None:
     assert refused.returncode != 0
     assert "Error validating the login" in refused.stdout
 
-    accepted = _dbt_debug(secured_server, "analyst", "correct horse 42")
+    accepted = _dbt_debug(secured_server, "analyst", "correct-horse-42")
     assert accepted.returncode == 0, accepted.stdout[-3000:]
     assert "All checks passed" in accepted.stdout
 
