@@ -23,6 +23,7 @@ COMMAND_MODULES = [
     "lakehouse.commands.dbt",
     "lakehouse.commands.sql",
     "lakehouse.commands.docs",
+    "lakehouse.commands.quality",
 ]
 
 DESCRIPTION = """\
