@@ -7,30 +7,68 @@ import time
 
 from lakehouse import server
 from lakehouse.config import Settings
-from lakehouse.connection import client_host
 from lakehouse.dbt_runner import run_dbt
 from lakehouse.doctor import format_table, run_checks
 from lakehouse.errors import LakehouseError
+from lakehouse.summary import format_summary, test_results
+
+DEFAULT_ROWS = 100_000  # about the size of the source data set (99,457 invoices)
 
 
-def _step(title: str) -> float:
+def _step(title: str) -> None:
     print(f"\n==> {title}", flush=True)
-    return time.monotonic()
+
+
+def landing_is_empty(settings: Settings) -> bool:
+    landing = settings.landing_dir
+    return not any((landing / "sales").glob("*.csv")) and not any(
+        (landing / "customers").glob("*.parquet")
+    )
+
+
+def ensure_landing_data(settings: Settings) -> bool:
+    """Generate the default data set into an empty landing folder; True if it did."""
+    if not landing_is_empty(settings):
+        print(f"Using the landing files in {settings.landing_dir}")
+        return False
+    from lakehouse.generate import generate
+
+    print(f"The landing folder {settings.landing_dir} is empty: generating the default data set "
+          f"({DEFAULT_ROWS:,} sales rows with a realistic share of dirt).")  # fmt: skip
+    manifest = generate(settings.landing_dir, rows=DEFAULT_ROWS, progress=True)
+    files = manifest["files"]
+    print(f"Wrote {files['sales']['rows_total']:,} sales lines and "
+          f"{files['customers']['rows_total']:,} customer rows.")  # fmt: skip
+    return True
+
+
+def _dbt(settings: Settings, args: list[str], what: str) -> None:
+    if run_dbt(settings, args).returncode != 0:
+        raise LakehouseError(
+            f"{what} failed (see dbt's output above).",
+            "Fix what it names, then rerun `lakehouse run`; the server is still running.",
+        )
 
 
 def run_pipeline(settings: Settings, args: argparse.Namespace) -> int:
-    started = _step("Starting the Thrift server")
+    started = time.monotonic()
+    _step("Starting the Thrift server")
     info, already = server.start(settings)
     print(("Reusing" if already else "Started") + f" the server (pid {info.pid}).")
 
-    _step("Building the project with dbt (seeds, models, tests)")
-    build = run_dbt(settings, ["build"])
-    if build.returncode != 0:
-        raise LakehouseError(
-            "dbt build failed (see its output above).",
-            "Fix the model or test it names, then rerun `lakehouse dbt build`; the server is "
-            "still running.",
-        )
+    _step("Landing data")
+    generated = ensure_landing_data(settings)
+
+    # Incremental models (fct_sales) merge new deliveries into what they hold; a landing
+    # folder that was replaced rather than added to needs them rebuilt from scratch.
+    full_refresh = generated or getattr(args, "full_refresh", False)
+    _step("Building the pipeline: seeds, bronze, silver, gold, snapshot, data tests"
+          + (" (full refresh)" if full_refresh else ""))  # fmt: skip
+    _dbt(settings, ["build", *(["--full-refresh"] if full_refresh else [])], "dbt build")
+    not_passed = test_results()
+
+    _step("Generating the docs (lineage, catalog)")
+    _dbt(settings, ["docs", "generate"], "dbt docs generate")
 
     if not getattr(args, "skip_doctor", False):
         _step("Checking the environment (lakehouse doctor)")
@@ -39,13 +77,6 @@ def run_pipeline(settings: Settings, args: argparse.Namespace) -> int:
         if not all(check.passed for check in checks):
             raise LakehouseError("Some environment checks failed (table above).")
 
-    host = client_host(settings)
-    print(
-        f"\nDone in {time.monotonic() - started:.0f} s.\n"
-        f"  JDBC (beeline, DBeaver):  jdbc:hive2://{host}:{settings.port}/gold\n"
-        f"  Query it:                 .venv/bin/lakehouse dbt show --inline "
-        "'select * from gold.dim_shopping_malls'\n"
-        f"  Server status / logs:     .venv/bin/lakehouse server status | logs\n"
-        f"  Stop the server:          .venv/bin/lakehouse server stop   (or make stop)"
-    )
+    _step(f"Done in {time.monotonic() - started:.0f} s")
+    print(format_summary(settings, not_passed))
     return 0

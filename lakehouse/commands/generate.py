@@ -142,6 +142,8 @@ def _generate(args: argparse.Namespace) -> int:
     print(
         f"{total_rows:,} rows in {seconds:.1f} s ({total_rows / max(seconds, 1e-9):,.0f} rows/s)."
     )
+    print("Next: `lakehouse run --full-refresh` (new files, not an added delivery: the "
+          "incremental fact table must be rebuilt from them).")  # fmt: skip
     return 0
 
 

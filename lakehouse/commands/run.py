@@ -17,6 +17,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     add_server_options(parser)
     parser.add_argument(
+        "--full-refresh",
+        action="store_true",
+        help="rebuild incremental models from scratch (after replacing the landing files)",
+    )
+    parser.add_argument(
         "--skip-doctor", action="store_true", help="do not run the environment checks at the end"
     )
     parser.set_defaults(handler=lambda args: run_pipeline(settings_from(args), args))

@@ -78,7 +78,8 @@ with_reasons as (
                 case when copies_numbered.customer_id_clean is null then 'missing_customer_id' end,
                 case when copies_numbered.gender_clean is null then 'invalid_gender' end,
                 case
-                    when copies_numbered.age is not null
+                    when
+                        copies_numbered.age is not null
                         and (
                             copies_numbered.age != floor(copies_numbered.age)
                             or copies_numbered.age < {{ var('customer_age_min') }}
@@ -91,7 +92,8 @@ with_reasons as (
                         then 'unknown_payment_method'
                 end,
                 case
-                    when deliveries_ranked.delivery_rank = 1
+                    when
+                        deliveries_ranked.delivery_rank = 1
                         and deliveries_ranked.position_in_delivery > 1
                         then 'duplicate_customer_conflict'
                 end
@@ -100,8 +102,9 @@ with_reasons as (
         ) as reasons
     from copies_numbered
     left join deliveries_ranked
-        on copies_numbered._row_hash = deliveries_ranked._row_hash
-        and copies_numbered.copy_number = 1
+        on
+            copies_numbered._row_hash = deliveries_ranked._row_hash
+            and copies_numbered.copy_number = 1
 
 ),
 

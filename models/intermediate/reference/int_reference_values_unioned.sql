@@ -32,13 +32,19 @@ value_aliases as (
 
 canonical_values as (
 
-    select 'payment_method' as domain, payment_method as canonical_value
+    select
+        'payment_method' as domain,
+        payment_method as canonical_value
     from payment_methods
     union all
-    select 'category' as domain, category as canonical_value
+    select
+        'category' as domain,
+        category as canonical_value
     from product_categories
     union all
-    select 'shopping_mall' as domain, shopping_mall as canonical_value
+    select
+        'shopping_mall' as domain,
+        shopping_mall as canonical_value
     from shopping_malls
 
 ),

@@ -50,18 +50,31 @@ normalised as (
         malls.canonical_value as shopping_mall_clean
     from sales
     left join reference_values as categories
-        on categories.domain = 'category'
-        and {{ normalise_text('sales.category') }} = categories.lookup_key
+        on
+            categories.domain = 'category'
+            and {{ normalise_text('sales.category') }} = categories.lookup_key
     left join reference_values as malls
-        on malls.domain = 'shopping_mall'
-        and {{ normalise_text('sales.shopping_mall') }} = malls.lookup_key
+        on
+            malls.domain = 'shopping_mall'
+            and {{ normalise_text('sales.shopping_mall') }} = malls.lookup_key
+
+),
+
+priced as (
+
+    select
+        normalised.*,
+        cast(product_categories.unit_price_try as decimal(12, 2)) as unit_price_try
+    from normalised
+    left join product_categories
+        on normalised.category_clean = product_categories.category
 
 ),
 
 dates_parsed as (
 
     select
-        normalised.*,
+        *,
         {# dd-mm-yyyy is the contract; the other formats seen in real feeds are fallbacks.
            try_to_date gives null for dates that are no calendar day (31-02-2022). #}
         case
@@ -71,11 +84,8 @@ dates_parsed as (
                 then try_to_date(invoice_date_text, 'yyyy-MM-dd')
             when invoice_date_text rlike '^[0-9]{1,2}/[0-9]{1,2}/[0-9]{4}$'
                 then try_to_date(invoice_date_text, 'd/M/yyyy')
-        end as invoice_date_clean,
-        cast(product_categories.unit_price_try as decimal(12, 2)) as unit_price_try
-    from normalised
-    left join product_categories
-        on normalised.category_clean = product_categories.category
+        end as invoice_date_clean
+    from priced
 
 ),
 
@@ -107,13 +117,29 @@ versions_ranked as (
 
 ),
 
-with_reasons as (
+joined as (
 
     select
         copies_numbered.*,
         versions_ranked.delivery_rank,
+        versions_ranked.versions_in_delivery,
+        accepted_customers.customer_id is not null as is_known_customer
+    from copies_numbered
+    left join versions_ranked
+        on
+            copies_numbered._row_hash = versions_ranked._row_hash
+            and copies_numbered.copy_number = 1
+    left join accepted_customers
+        on copies_numbered.customer_id_clean = accepted_customers.customer_id
+
+),
+
+with_reasons as (
+
+    select
+        *,
         case
-            when copies_numbered.is_malformed_line then array('malformed_line')
+            when is_malformed_line then array('malformed_line')
             else filter(
                 array(
                     case when invoice_no_clean is null then 'missing_invoice_no' end,
@@ -124,7 +150,8 @@ with_reasons as (
                             then 'invalid_invoice_date'
                     end,
                     case
-                        when invoice_date_clean < date '{{ var("invoice_date_min") }}'
+                        when
+                            invoice_date_clean < date '{{ var("invoice_date_min") }}'
                             or invoice_date_clean > current_date()
                             then 'invoice_date_out_of_range'
                     end,
@@ -133,7 +160,8 @@ with_reasons as (
                             then 'non_numeric_quantity'
                     end,
                     case
-                        when quantity_clean not between 1 and 5
+                        when
+                            quantity_clean not between 1 and 5
                             or nullif(trim(quantity), '') is null
                             then 'quantity_out_of_range'
                     end,
@@ -144,7 +172,8 @@ with_reasons as (
                     case when category_clean is null then 'unknown_category' end,
                     case when shopping_mall_clean is null then 'unknown_mall' end,
                     case
-                        when amount_try > 0
+                        when
+                            amount_try > 0
                             and quantity_clean between 1 and 5
                             and abs(amount_try - quantity_clean * unit_price_try) > greatest(
                                 {{ var('price_tolerance_abs') }},
@@ -154,25 +183,18 @@ with_reasons as (
                             then 'price_mismatch'
                     end,
                     case
-                        when customer_id_clean is not null
-                            and accepted_customers.customer_id is null
+                        when customer_id_clean is not null and not is_known_customer
                             then 'orphan_customer_id'
                     end,
                     case
-                        when versions_ranked.delivery_rank = 1
-                            and versions_ranked.versions_in_delivery > 1
+                        when delivery_rank = 1 and versions_in_delivery > 1
                             then 'conflicting_duplicate'
                     end
                 ),
                 reason -> reason is not null
             )
         end as reasons
-    from copies_numbered
-    left join versions_ranked
-        on copies_numbered._row_hash = versions_ranked._row_hash
-        and copies_numbered.copy_number = 1
-    left join accepted_customers
-        on copies_numbered.customer_id_clean = accepted_customers.customer_id
+    from joined
 
 ),
 

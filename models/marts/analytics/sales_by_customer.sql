@@ -80,11 +80,13 @@ final as (
     inner join customers
         on totals.customer_id = customers.customer_id
     inner join category_ranked
-        on totals.customer_id = category_ranked.customer_id
-        and category_ranked.category_rank = 1
+        on
+            totals.customer_id = category_ranked.customer_id
+            and category_ranked.category_rank = 1
     inner join mall_ranked
-        on totals.customer_id = mall_ranked.customer_id
-        and mall_ranked.mall_rank = 1
+        on
+            totals.customer_id = mall_ranked.customer_id
+            and mall_ranked.mall_rank = 1
 
 )
 

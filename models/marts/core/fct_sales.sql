@@ -24,11 +24,31 @@ sales as (
 
     select * from {{ ref('int_sales_validated') }}
 
-    {% if is_incremental() %}
-        where _delivered_at > (select coalesce(max(_delivered_at), timestamp '1970-01-01') from {{ this }})
-    {% endif %}
+),
+
+{% if is_incremental() %}
+loaded as (
+
+    select coalesce(max(_delivered_at), timestamp '1970-01-01') as last_delivered_at
+    from {{ this }}
 
 ),
+
+new_deliveries as (
+
+    select sales.*
+    from sales
+    cross join loaded
+    where sales._delivered_at > loaded.last_delivered_at
+
+),
+{% else %}
+new_deliveries as (
+
+    select * from sales
+
+),
+{% endif %}
 
 final as (
 
@@ -46,7 +66,7 @@ final as (
         month(invoice_date) as invoice_month,
         _source_file,
         _delivered_at
-    from sales
+    from new_deliveries
 
 )
 

@@ -52,13 +52,13 @@ parsed as (
 final as (
 
     select
-        fields.invoice_no as invoice_no,
-        fields.customer_id as customer_id,
-        fields.category as category,
-        fields.quantity as quantity,
-        fields.price as price,
-        fields.invoice_date as invoice_date,
-        fields.shopping_mall as shopping_mall,
+        fields.invoice_no,
+        fields.customer_id,
+        fields.category,
+        fields.quantity,
+        fields.price,
+        fields.invoice_date,
+        fields.shopping_mall,
         {# A well-formed CSV line has an even number of quote characters. #}
         (
             fields._corrupt_record is not null

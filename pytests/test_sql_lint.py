@@ -1,0 +1,40 @@
+"""SQL lint: the dbt project's SQL follows the house style (.sqlfluff), checked on every run."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from lakehouse.config import PROJECT_DIR
+
+SQLFLUFF = Path(sys.executable).parent / "sqlfluff"
+LINTED_FOLDERS = ["models", "snapshots", "analyses", "tests"]
+
+
+def test_sql_is_lint_clean() -> None:
+    folders = [folder for folder in LINTED_FOLDERS if (PROJECT_DIR / folder).exists()]
+    result = subprocess.run(
+        [str(SQLFLUFF), "lint", *folders, "--disable-progress-bar"],
+        cwd=PROJECT_DIR,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout[-4000:]
+    assert "All Finished" in result.stdout
+
+
+def test_lint_catches_a_style_violation(tmp_path: Path) -> None:
+    """The lint is live: an upper-case keyword and a missing alias keyword fail it."""
+    bad = tmp_path / "bad_model.sql"
+    bad.write_text("SELECT customer_id cid FROM customers\n")
+    result = subprocess.run(
+        [str(SQLFLUFF), "lint", str(bad), "--config", str(PROJECT_DIR / ".sqlfluff")],
+        cwd=PROJECT_DIR,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode != 0
+    assert "CP01" in result.stdout and "AL02" in result.stdout
