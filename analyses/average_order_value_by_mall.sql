@@ -46,4 +46,4 @@ final as (
 )
 
 select * from final
-order by average_order_value_try desc, shopping_mall
+order by average_order_value_try desc, shopping_mall asc

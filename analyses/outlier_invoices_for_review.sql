@@ -30,4 +30,4 @@ final as (
 )
 
 select * from final
-order by amount_try desc, invoice_no
+order by amount_try desc, invoice_no asc

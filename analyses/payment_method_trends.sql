@@ -27,7 +27,9 @@ per_method as (
     from sales
     inner join customers
         on sales.customer_id = customers.customer_id
-    group by 1, 2
+    group by
+        cast(date_trunc('month', sales.invoice_date) as date),
+        customers.payment_method
 
 ),
 

@@ -11,7 +11,7 @@ sales_by_customer as (
 ranked as (
 
     select
-        row_number() over (order by revenue_try desc, customer_id) as revenue_rank,
+        row_number() over (order by revenue_try desc, customer_id asc) as revenue_rank,
         customer_id,
         gender,
         age_band,
