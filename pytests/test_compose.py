@@ -1,0 +1,184 @@
+"""Static checks of docker-compose.yml and its images (no Docker engine needed)."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+from lakehouse.config import DELTA_VERSION, PROJECT_DIR
+
+COMPOSE_FILE = PROJECT_DIR / "docker-compose.yml"
+ENV_EXAMPLE = PROJECT_DIR / ".env.example"
+DOCKERFILES = sorted((PROJECT_DIR / "docker").rglob("Dockerfile*"))
+SECRET_KEY = re.compile(r"PASSWORD|SECRET|TOKEN|_KEY$", re.IGNORECASE)
+VARIABLE = re.compile(r"(?<!\$)\$\{([A-Za-z_][A-Za-z0-9_]*)(?::?[-?][^}]*)?\}")
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict:
+    return yaml.safe_load(COMPOSE_FILE.read_text())
+
+
+@pytest.fixture(scope="module")
+def services(compose: dict) -> dict[str, dict]:
+    return compose["services"]
+
+
+def test_the_topology_is_there(services: dict[str, dict]) -> None:
+    assert set(services) == {"postgres", "spark-master", "spark-worker", "thriftserver", "dbt"}
+    assert services["thriftserver"]["environment"]["SPARK_MASTER_URL"] == (
+        "spark://spark-master:7077"
+    )
+    assert "spark://spark-master:7077" in services["spark-worker"]["command"]
+    assert services["thriftserver"]["environment"]["LAKEHOUSE_METASTORE_URL"].startswith(
+        "postgresql://"
+    )
+    assert "@postgres:5432/" in services["thriftserver"]["environment"]["LAKEHOUSE_METASTORE_URL"]
+    assert services["dbt"]["environment"]["LAKEHOUSE_DBT_TARGET"] == "docker"
+    assert services["dbt"]["environment"]["LAKEHOUSE_HOST"] == "thriftserver"
+
+
+def test_every_service_has_an_image_a_health_check_and_a_restart_policy(
+    services: dict[str, dict],
+) -> None:
+    for name, service in services.items():
+        assert "image" in service or "build" in service, name
+        test = service.get("healthcheck", {}).get("test")
+        assert test and test != ["NONE"], f"{name} has no health check"
+        assert service.get("restart") in ("no", "always", "on-failure", "unless-stopped"), name
+    assert services["dbt"]["restart"] == "no"  # the one-shot job, explicitly
+    assert services["thriftserver"]["restart"] == "unless-stopped"
+
+
+def test_images_are_pinned(services: dict[str, dict]) -> None:
+    for name, service in services.items():
+        image = service.get("image", "")
+        if "build" not in service:
+            repository, _, tag = image.rpartition(":")
+            assert repository and tag and tag != "latest", f"{name}: {image!r} is not pinned"
+            assert re.match(r"\d+\.\d+", tag), f"{name}: {image!r} needs a version tag"
+    built = {service["image"] for service in services.values() if "build" in service}
+    assert len(built) == 1, "one image for every Spark role, so they run the same Spark"
+    assert built.pop().endswith(f"-delta{DELTA_VERSION}")
+
+
+def test_dependencies_wait_for_health(services: dict[str, dict]) -> None:
+    for name, service in services.items():
+        depends = service.get("depends_on", {})
+        assert isinstance(depends, dict), f"{name}: depends_on needs conditions"
+        for other, condition in depends.items():
+            assert other in services
+            assert condition == {"condition": "service_healthy"}, (name, other)
+    assert set(services["thriftserver"]["depends_on"]) == {
+        "postgres",
+        "spark-master",
+        "spark-worker",
+    }
+    assert set(services["dbt"]["depends_on"]) == {"thriftserver"}
+
+
+def test_ports_and_volumes_are_declared(compose: dict, services: dict[str, dict]) -> None:
+    published = {
+        port.split(":")[0]: name for name, s in services.items() for port in s.get("ports", [])
+    }
+    assert published["10000"] == "thriftserver"  # JDBC
+    assert published["4040"] == "thriftserver"  # the application's Spark UI
+    assert published["8080"] == "spark-master"  # the master's UI
+    assert published["8088"] == "dbt"  # docs
+    assert set(compose["volumes"]) >= {"warehouse", "metastore", "landing"}
+    mounts = {
+        name: {volume.split(":")[0] for volume in s.get("volumes", [])}
+        for name, s in services.items()
+    }
+    assert "metastore" in mounts["postgres"]
+    # Driver and executors see the same warehouse and landing paths.
+    for name in ("thriftserver", "spark-worker"):
+        assert {"warehouse", "landing"} <= mounts[name], name
+    for name, used in mounts.items():
+        assert used <= set(compose["volumes"]), f"{name} mounts an undeclared volume"
+
+
+def _environment_values(services: dict[str, dict]) -> list[tuple[str, str, str]]:
+    found = []
+    for name, service in services.items():
+        environment = service.get("environment", {})
+        if isinstance(environment, list):
+            environment = dict(item.split("=", 1) for item in environment)
+        found += [(name, key, str(value)) for key, value in environment.items()]
+    return found
+
+
+def test_no_secret_literals(services: dict[str, dict]) -> None:
+    values = _environment_values(services)
+    secrets = [(name, key, value) for name, key, value in values if SECRET_KEY.search(key)]
+    assert secrets, "the compose file sets passwords somewhere"
+    for name, key, value in secrets:
+        assert re.fullmatch(r"\$\{[A-Z_]+\}", value), f"{name}.{key} is a literal: {value!r}"
+    # Nor inside a URL: the metastore URL takes its password from a variable.
+    url = services["thriftserver"]["environment"]["LAKEHOUSE_METASTORE_URL"]
+    assert re.match(r"postgresql://\$\{\w+\}:\$\{\w+\}@", url), url
+
+
+def test_env_file_is_ignored_and_its_template_lists_every_variable() -> None:
+    ignored = subprocess.run(
+        ["git", "check-ignore", "-q", ".env"], cwd=PROJECT_DIR, check=False
+    ).returncode
+    assert ignored == 0, ".env must be git-ignored"
+    tracked_template = subprocess.run(
+        ["git", "check-ignore", "-q", ".env.example"], cwd=PROJECT_DIR, check=False
+    ).returncode
+    assert tracked_template == 1, ".env.example must not be ignored"
+    referenced = set(VARIABLE.findall(COMPOSE_FILE.read_text()))
+    template = {
+        line.split("=", 1)[0].strip()
+        for line in ENV_EXAMPLE.read_text().splitlines()
+        if "=" in line and not line.lstrip().startswith("#")
+    }
+    assert referenced, "compose references no variables"
+    assert referenced <= template, f"missing from .env.example: {sorted(referenced - template)}"
+
+
+def test_dockerfiles_pin_their_versions() -> None:
+    assert DOCKERFILES, "no Dockerfile under docker/"
+    for dockerfile in DOCKERFILES:
+        text = dockerfile.read_text()
+        for base in re.findall(r"^FROM\s+(\S+)", text, flags=re.MULTILINE):
+            assert re.search(r":\d+\.\d+\.\d+", base), f"{dockerfile.name}: FROM {base} unpinned"
+        assert f"DELTA_VERSION={DELTA_VERSION}" in text
+        assert re.search(r"POSTGRES_JDBC_VERSION=\d+\.\d+\.\d+", text)
+        assert "repo1.maven.org/maven2" in text  # fetched from Maven Central at build time
+        # The Python packages come from the project's lock file, all pinned.
+        assert "-r requirements.lock" in text
+    lock = (PROJECT_DIR / "requirements.lock").read_text()
+    assert "pyspark==4.2.0" in lock
+
+
+def test_files_the_images_copy_exist() -> None:
+    for dockerfile in DOCKERFILES:
+        for line in re.findall(r"^COPY\s+(.+)$", dockerfile.read_text(), flags=re.MULTILINE):
+            *sources, _destination = line.split()
+            for source in sources:
+                assert (PROJECT_DIR / source).exists(), f"{dockerfile.name}: COPY {source}"
+    compose = yaml.safe_load(COMPOSE_FILE.read_text())
+    for service in compose["services"].values():
+        build = service.get("build")
+        if build:
+            assert (PROJECT_DIR / build["context"] / build["dockerfile"]).is_file()
+
+
+def test_the_docker_profile_target_reads_the_compose_settings() -> None:
+    profile = yaml.safe_load((PROJECT_DIR / "profiles" / "profiles.yml").read_text())
+    docker = profile["retail_lakehouse"]["outputs"]["docker"]
+    assert docker["method"] == "thrift"
+    for variable in ("LAKEHOUSE_HOST", "LAKEHOUSE_PORT", "LAKEHOUSE_USER", "LAKEHOUSE_PASSWORD"):
+        assert variable in str(docker), variable
+
+
+def test_scripts_are_executable() -> None:
+    for script in Path(PROJECT_DIR / "docker").glob("*.sh"):
+        assert script.stat().st_mode & 0o111, script
+        assert script.read_text().startswith("#!/bin/sh\n")
