@@ -35,6 +35,8 @@ class Settings:
     shuffle_partitions: int = 4
     maven_repo: str = DEFAULT_MAVEN_REPO
     start_timeout_s: int = 240
+    # postgresql://user:password@host:port/db for a shared metastore; "" = embedded Derby.
+    metastore_url: str = ""
     extra_conf: dict[str, str] = field(default_factory=dict)
 
     # Everything below derives from state_dir.
@@ -100,6 +102,7 @@ def load_settings() -> Settings:
         shuffle_partitions=int(_env("LAKEHOUSE_SHUFFLE_PARTITIONS", "4")),
         maven_repo=_env("LAKEHOUSE_MAVEN_REPO", DEFAULT_MAVEN_REPO).rstrip("/"),
         start_timeout_s=int(_env("LAKEHOUSE_START_TIMEOUT", "240")),
+        metastore_url=_env("LAKEHOUSE_METASTORE_URL", ""),
     )
 
 

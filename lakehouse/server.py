@@ -18,6 +18,7 @@ from pathlib import Path
 
 import psutil
 
+from lakehouse import metastore
 from lakehouse.auth import SECRET_ENV, ServerAuth, check_access, server_auth
 from lakehouse.config import Settings
 from lakehouse.connection import client_host, query
@@ -75,6 +76,8 @@ def spark_confs(settings: Settings) -> dict[str, str]:
         # Thrift server (java.sql values) fails on: `select max(date_col)` would error.
         "spark.databricks.delta.optimizeMetadataQuery.enabled": "false",
     }
+    if settings.metastore_url:  # a shared PostgreSQL metastore instead of Derby
+        confs.update(metastore.spark_confs(metastore.parse_url(settings.metastore_url)))
     confs.update(settings.extra_conf)
     return confs
 
@@ -91,6 +94,8 @@ def server_command(
     ]  # fmt: skip
     # The authentication provider (see lakehouse.auth) must be on the driver's class path.
     class_path = [*jars, *([access.classes_dir] if access else [])]
+    if settings.metastore_url:  # the JDBC driver and the hive-site.xml with its password
+        class_path += metastore.class_path(settings)
     if jars:
         # --jars ships them to executors; the driver needs them on its own class path too,
         # since the Thrift server opens sessions in threads that do not see --jars.
@@ -188,6 +193,7 @@ def start(settings: Settings) -> tuple[ServerInfo, bool]:
     check_port_free(settings.host, settings.port)
     jars = fetch_jars(settings, java_home=java.executable.parent.parent)
     access = server_auth(settings, java_home=java.executable.parent.parent)
+    metastore.prepare(settings, java_home=java.executable.parent.parent)
     for folder in (settings.state_dir, settings.logs_dir, settings.warehouse_dir):
         folder.mkdir(parents=True, exist_ok=True)
     out_path = settings.logs_dir / "thriftserver.out"

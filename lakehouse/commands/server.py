@@ -22,6 +22,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
         port=getattr(args, "port", None),
         driver_memory=getattr(args, "driver_memory", None),
         master=getattr(args, "master", None),
+        metastore_url=getattr(args, "metastore", None),
     )
 
 
@@ -40,6 +41,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     start.add_argument("--driver-memory", help="e.g. 4g (default 2g, env LAKEHOUSE_DRIVER_MEMORY)")
     start.add_argument(
         "--master", help="Spark master, e.g. local[2] or spark://host:7077 (default local[*])"
+    )
+    start.add_argument(
+        "--metastore",
+        metavar="URL",
+        help="shared PostgreSQL metastore, postgresql://user:password@host:5432/db "
+        "(default: embedded Derby; env LAKEHOUSE_METASTORE_URL keeps the password off the "
+        "command line)",
     )
     start.set_defaults(handler=_start)
 
