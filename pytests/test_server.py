@@ -50,7 +50,11 @@ def free_port() -> int:
 
 @pytest.fixture(scope="module")
 def built_reference(lakehouse_server: Settings) -> Settings:
-    result = run_dbt(lakehouse_server, ["build", "--select", "shopping_malls", "dim_shopping_malls"], capture=True)
+    result = run_dbt(
+        lakehouse_server,
+        ["build", "--select", "shopping_malls", "dim_shopping_malls"],
+        capture=True,
+    )
     assert result.returncode == 0, result.stdout[-3000:]
     return lakehouse_server
 
