@@ -1,4 +1,4 @@
-"""SQL lint: the dbt project's SQL follows the house style (.sqlfluff), checked on every run."""
+"""Lint on every run: the dbt SQL follows the house style (.sqlfluff), the Python is ruff clean."""
 
 from __future__ import annotations
 
@@ -38,3 +38,16 @@ def test_lint_catches_a_style_violation(tmp_path: Path) -> None:
     )
     assert result.returncode != 0
     assert "CP01" in result.stdout and "AL02" in result.stdout
+
+
+def test_python_is_ruff_clean() -> None:
+    ruff = Path(sys.executable).parent / "ruff"
+    for command in (["check"], ["format", "--check"]):
+        result = subprocess.run(
+            [str(ruff), *command, "lakehouse", "pytests"],
+            cwd=PROJECT_DIR,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert result.returncode == 0, result.stdout[-3000:]
