@@ -7,17 +7,14 @@ of rows is built by indexing, not by formatting each row.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
 
-from lakehouse.config import PROJECT_DIR
 from lakehouse.errors import LakehouseError
-
-SEEDS_DIR = PROJECT_DIR / "seeds"
+from lakehouse.seeds import read_seed
 
 # Shares of rows (SOURCE_DATA.md). Names must match the seeds exactly.
 CATEGORY_SHARES = {
@@ -51,21 +48,8 @@ LAST_DAY = dt.date(2023, 3, 8)
 ID_SPACE_6_DIGITS = 900_000  # I100000..I999999
 
 
-def _read_seed(name: str) -> list[dict[str, str]]:
-    path = SEEDS_DIR / name
-    try:
-        with path.open(newline="", encoding="utf-8") as handle:
-            return list(csv.DictReader(handle))
-    except OSError as error:
-        raise LakehouseError(
-            f"Cannot read the seed {path}: {error.strerror or error}.",
-            "The generator takes names and unit prices from the dbt seeds; restore seeds/ "
-            "from git (git checkout -- seeds).",
-        ) from error
-
-
 def _names_from_seed(name: str, column: str, shares: dict[str, float]) -> list[str]:
-    names = [row[column] for row in _read_seed(name)]
+    names = [row[column] for row in read_seed(name)]
     if sorted(names) != sorted(shares):
         raise LakehouseError(
             f"seeds/{name} lists {sorted(names)}, the generator's shares {sorted(shares)}.",
@@ -117,13 +101,12 @@ def _object_array(values: list[str]) -> np.ndarray:
 def reference() -> Reference:
     categories = _names_from_seed("product_categories.csv", "category", CATEGORY_SHARES)
     prices = {
-        row["category"]: float(row["unit_price_try"])
-        for row in _read_seed("product_categories.csv")
+        row["category"]: float(row["unit_price_try"]) for row in read_seed("product_categories.csv")
     }
     malls = _names_from_seed("shopping_malls.csv", "shopping_mall", MALL_SHARES)
     payments = _names_from_seed("payment_methods.csv", "payment_method", PAYMENT_SHARES)
     aliases: dict[str, dict[str, list[str]]] = {}
-    for row in _read_seed("value_aliases.csv"):
+    for row in read_seed("value_aliases.csv"):
         domain = aliases.setdefault(row["domain"], {})
         domain.setdefault(row["canonical_value"], []).append(row["alias"])
     unit_prices = np.array([prices[name] for name in categories])

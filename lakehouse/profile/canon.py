@@ -6,16 +6,12 @@ it a canonical value or a known alias (seeds/value_aliases.csv), and `unknown` o
 
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from lakehouse.config import PROJECT_DIR
-from lakehouse.errors import LakehouseError
-
-SEEDS_DIR = PROJECT_DIR / "seeds"
+from lakehouse.seeds import read_seed
 
 
 @dataclass(frozen=True)
@@ -47,24 +43,11 @@ class Reference:
     aliases_checked: int
 
 
-def _read(name: str) -> list[dict[str, str]]:
-    path = SEEDS_DIR / name
-    try:
-        with path.open(newline="", encoding="utf-8") as handle:
-            return list(csv.DictReader(handle))
-    except OSError as error:
-        raise LakehouseError(
-            f"{path}: cannot read the seed ({error.strerror or error}).",
-            "The profiler checks values against the dbt seeds; restore them with "
-            "`git checkout -- seeds`.",
-        ) from error
-
-
 def load_reference() -> Reference:
-    categories = _read("product_categories.csv")
-    malls = [row["shopping_mall"] for row in _read("shopping_malls.csv")]
-    payments = [row["payment_method"] for row in _read("payment_methods.csv")]
-    aliases = _read("value_aliases.csv")
+    categories = read_seed("product_categories.csv")
+    malls = [row["shopping_mall"] for row in read_seed("shopping_malls.csv")]
+    payments = [row["payment_method"] for row in read_seed("payment_methods.csv")]
+    aliases = read_seed("value_aliases.csv")
 
     def domain(name: str, canonical: list[str]) -> Domain:
         lookup = {value.strip().lower(): value for value in canonical}
