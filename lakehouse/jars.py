@@ -4,6 +4,12 @@ Spark's own dependency resolver (Ivy, driven by `spark-submit --packages`) does 
 so the transitive set is exactly what Spark would load. Jars that pyspark already ships are
 left out; the rest are copied to `<state>/jars/` and passed with `--jars` on every start, so
 later starts need no network at all.
+
+One more jar comes with them: `hive-llap-common`, at the version of the Hive jars pyspark
+ships. Spark 4 no longer bundles it, yet Hive's FunctionRegistry (which the Thrift server
+initialises when a session closes) refers to one of its classes; without it a session close
+can fail with `NoClassDefFoundError: .../LlapSigner$Signable`. It is fetched alone, without
+its transitive dependencies, because everything else it needs is already in pyspark.
 """
 
 from __future__ import annotations
@@ -12,6 +18,7 @@ import os
 import re
 import shutil
 import subprocess
+import urllib.request
 from pathlib import Path
 
 from lakehouse.config import DELTA_ARTIFACT, Settings
@@ -22,12 +29,48 @@ RESOURCES = Path(__file__).resolve().parent / "resources"
 MARKER = "resolved-artifact.txt"
 
 
+def shipped_hive_version() -> str:
+    """The version of the Hive jars inside pyspark, e.g. '2.3.10'."""
+    for jar in (spark_home() / "jars").glob("hive-common-*.jar"):
+        return jar.name.removeprefix("hive-common-").removesuffix(".jar")
+    raise LakehouseError(
+        f"pyspark at {spark_home()} has no hive-common jar, so it cannot run the Thrift server.",
+        "Reinstall the locked packages with `make setup`.",
+    )
+
+
+def hive_llap_artifact() -> str:
+    return f"org.apache.hive:hive-llap-common:{shipped_hive_version()}"
+
+
+def _wanted_marker() -> str:
+    """What the cache must have been resolved for: the Delta package and the Hive extra."""
+    return f"{DELTA_ARTIFACT}\n{hive_llap_artifact()}"
+
+
 def cached_jars(settings: Settings) -> list[Path]:
-    """The cached jar set, or [] when it is missing or was resolved for another Delta version."""
+    """The cached jar set, or [] when it is missing or was resolved for other versions."""
     marker = settings.jars_dir / MARKER
-    if not marker.is_file() or marker.read_text().strip() != DELTA_ARTIFACT:
+    if not marker.is_file() or marker.read_text().strip() != _wanted_marker():
         return []
     return sorted(settings.jars_dir.glob("*.jar"))
+
+
+def _download_single_jar(settings: Settings, artifact: str, target_dir: Path) -> Path:
+    """Download one Maven artifact's jar (no transitive dependencies) into target_dir."""
+    group, name, version = artifact.split(":")
+    file_name = f"{group}_{name}-{version}.jar"  # named the way Ivy names the others
+    url = f"{settings.maven_repo}/{group.replace('.', '/')}/{name}/{version}/{name}-{version}.jar"
+    target = target_dir / file_name
+    try:
+        with urllib.request.urlopen(url, timeout=60) as response:
+            target.write_bytes(response.read())
+    except OSError as exc:
+        raise LakehouseError(
+            f"Could not download {artifact} from {url}: {exc}",
+            "Check the network can reach Maven Central, or set LAKEHOUSE_MAVEN_REPO to a mirror.",
+        ) from exc
+    return target
 
 
 def _artifact_name(jar_file_name: str) -> str:
@@ -87,7 +130,8 @@ def fetch_jars(settings: Settings, java_home: Path | None = None) -> list[Path]:
     for jar in retrieved.glob("*.jar"):
         if _artifact_name(jar.name) not in shipped:
             shutil.copy2(jar, settings.jars_dir / jar.name)
-    (settings.jars_dir / MARKER).write_text(DELTA_ARTIFACT + "\n")
+    _download_single_jar(settings, hive_llap_artifact(), settings.jars_dir)
+    (settings.jars_dir / MARKER).write_text(_wanted_marker() + "\n")
     jars = cached_jars(settings)
     print(f"Cached {len(jars)} jars in {settings.jars_dir}")
     return jars

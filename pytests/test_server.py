@@ -12,10 +12,12 @@ from pathlib import Path
 import psutil
 import pytest
 
-from lakehouse import server
+from lakehouse import jars, server
 from lakehouse.config import PROJECT_DIR, Settings
 from lakehouse.connection import beeline_rows, run_beeline
 from lakehouse.dbt_runner import run_dbt
+from lakehouse.java import find_java
+from lakehouse.spark_home import spark_home
 
 LAKEHOUSE = [sys.executable, "-m", "lakehouse.cli"]
 
@@ -112,6 +114,32 @@ def test_doctor_fails_cleanly_when_no_server(tmp_path: Path) -> None:
     assert "Traceback" not in result.stderr
 
 
+def test_hive_function_registry_loads_on_the_server_classpath(
+    lakehouse_server: Settings, tmp_path: Path
+) -> None:
+    """Closing a session initialises Hive's FunctionRegistry; every class it needs is there.
+
+    Spark 4 dropped hive-llap-common, which FunctionRegistry refers to: without the jar the
+    project adds, a session close could fail with NoClassDefFoundError (LlapSigner$Signable).
+    """
+    check = tmp_path / "LoadFunctionRegistry.java"
+    check.write_text(
+        "public class LoadFunctionRegistry { public static void main(String[] a) throws Exception {"
+        ' Class.forName("org.apache.hadoop.hive.ql.exec.FunctionRegistry");'
+        ' System.out.println("FunctionRegistry initialised"); } }\n'
+    )
+    classpath = os.pathsep.join(
+        [str(spark_home() / "jars" / "*"), *map(str, jars.cached_jars(lakehouse_server))]
+    )
+    opens = [f"--add-opens=java.base/{pkg}=ALL-UNNAMED" for pkg in ("java.lang", "java.net")]
+    result = subprocess.run(
+        [str(find_java()), *opens, "-cp", classpath, str(check)],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "FunctionRegistry initialised" in result.stdout
+
+
 # ------------------------------------------------------------------ a second, private server
 
 
@@ -137,8 +165,11 @@ def test_lifecycle_with_cached_jars_leaves_no_process(
     stopped = lakehouse_cli("server", "stop", env=env)
     assert stopped.returncode == 0 and f"Stopped the Thrift server (pid {pid})" in stopped.stdout
     assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+    # process_iter's prefetched info is None for zombies and processes we may not read.
     leftovers = [
-        p.pid for p in psutil.process_iter(["cmdline"]) if str(state) in " ".join(p.cmdline())
+        p.pid
+        for p in psutil.process_iter(["cmdline"])
+        if str(state) in " ".join(p.info["cmdline"] or [])
     ]
     assert leftovers == []
     down = lakehouse_cli("server", "status", env=env)
