@@ -5,8 +5,9 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+SIZES  ?= 100k,1M,10M
 
-.PHONY: run setup test lint stop status docs lock clean help
+.PHONY: run setup test lint stop status docs bench lock clean help
 .DEFAULT_GOAL := help
 
 help:  ## list the targets
@@ -33,6 +34,9 @@ lint: setup  ## SQL and Python lint
 
 docs: setup  ## generate the dbt docs and serve them on http://127.0.0.1:8080 (PORT=8080)
 	$(BIN)/lakehouse docs --port $(or $(PORT),8080)
+
+bench: setup  ## benchmark 100k/1M/10M rows (SIZES=100k,1M); report in benchmarks/ (not part of test)
+	$(BIN)/lakehouse bench --sizes $(SIZES)
 
 stop: setup  ## stop the local server
 	$(BIN)/lakehouse server stop

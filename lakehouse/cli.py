@@ -24,6 +24,7 @@ COMMAND_MODULES = [
     "lakehouse.commands.sql",
     "lakehouse.commands.docs",
     "lakehouse.commands.quality",
+    "lakehouse.commands.bench",
 ]
 
 DESCRIPTION = """\

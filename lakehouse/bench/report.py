@@ -1,0 +1,334 @@
+"""The bench's report: results.json, REPORT.md (tables, targets) and chart.png.
+
+Sizes measured by earlier runs stay in the report until a run measures them again, so the
+small sizes and 10M can be run apart; every size keeps the time and settings of its run.
+A hand-written `findings.md` in the output folder (tuning, model-level findings) is appended.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+PHASES = {"floor": "floor job", "full_build": "full build", "incremental_build": "incremental"}
+FINDINGS_FILE = "findings.md"
+
+
+# ---------------------------------------------------------------------------- results
+
+
+def load_results(output: Path) -> dict:
+    """The sizes of an earlier report in `output` (kept until measured again), or none."""
+    try:
+        earlier = json.loads((output / "results.json").read_text())
+        return {"sizes": dict(earlier.get("sizes", {}))}
+    except (FileNotFoundError, ValueError, AttributeError):
+        return {"sizes": {}}
+
+
+def _sizes(results: dict) -> list[tuple[str, dict]]:
+    return sorted(results["sizes"].items(), key=lambda item: item[1]["rows"])
+
+
+def _median(entry: dict | None, phase: str) -> float | None:
+    return ((entry or {}).get(phase) or {}).get("median")
+
+
+def _gb(memory: str) -> float:
+    """'6g' -> 6.0, '4096m' -> 4.0 (Spark's memory strings)."""
+    text = memory.strip().lower()
+    factor = {"g": 1.0, "m": 1 / 1024, "t": 1024.0}.get(text[-1:], 1 / 2**30)
+    number = text[:-1] if text[-1:] in "gmt" else text
+    return float(number) * factor
+
+
+# ---------------------------------------------------------------------------- targets
+
+
+def _verdict(value: float | None, limit: float, below: bool = False) -> str:
+    """'met' or 'missed by N%' (how far past the limit); strict when `below`."""
+    if value is None:
+        return "not measured"
+    if value < limit or (value == limit and not below):
+        return "met"
+    return f"missed by {value / limit - 1:.0%}" if limit else "missed"
+
+
+def targets(results: dict) -> list[dict[str, str]]:
+    sizes = results["sizes"]
+    one, ten = sizes.get("1M"), sizes.get("10M")
+    rows = []
+
+    def add(target: str, measured: str, status: str) -> None:
+        rows.append({"target": target, "measured": measured, "status": status})
+
+    def ratio(a: float | None, b: float | None) -> float | None:
+        return a / b if a is not None and b else None
+
+    def fmt(value: float | None, unit: str = "x", digits: int = 2) -> str:
+        return "n/a" if value is None else f"{value:.{digits}f}{unit}"
+
+    full_vs_floor = ratio(_median(one, "full_build"), _median(one, "floor"))
+    add("full build at 1M <= 3x the floor job", fmt(full_vs_floor), _verdict(full_vs_floor, 3))
+    incr_share = ratio(_median(one, "incremental_build"), _median(one, "full_build"))
+    add(
+        "incremental build (one new day) at 1M <= 15% of the full build",
+        fmt(None if incr_share is None else incr_share * 100, "%", 0),
+        _verdict(incr_share, 0.15),
+    )
+    incr_growth = ratio(_median(ten, "incremental_build"), _median(one, "incremental_build"))
+    add("incremental build 10M vs 1M <= 1.5x", fmt(incr_growth), _verdict(incr_growth, 1.5))
+    full_growth = ratio(_median(ten, "full_build"), _median(one, "full_build"))
+    add("full build 1M -> 10M <= 10x", fmt(full_growth), _verdict(full_growth, 10))
+
+    timings = (one or {}).get("queries") or {}
+    if timings:
+        worst = max(timings, key=lambda name: timings[name]["p50"])
+        add(
+            "analyst queries at 1M: p50 <= 1 s each (JDBC)",
+            f"slowest p50 {timings[worst]['p50']:.2f} s ({worst})",
+            _verdict(timings[worst]["p50"], 1.0),
+        )
+    else:
+        add("analyst queries at 1M: p50 <= 1 s each (JDBC)", "n/a", "not measured")
+    scan = (one or {}).get("scan")
+    add(
+        "one-month query at 1M reads <= 1/10 of the fact's files",
+        f"{scan['month_files']} of {scan['fact_files']} files ({scan['share_read']:.1%})"
+        if scan
+        else "n/a",
+        _verdict(scan["share_read"] if scan else None, 0.1),
+    )
+    if ten is None:
+        add("10M rows end to end without failure", "not run", "not measured")
+    else:
+        add(
+            "10M rows end to end without failure",
+            "completed: " + (", ".join(ten["completed"]) or "nothing"),
+            "met" if not ten.get("error") else f"missed: {ten['error'].splitlines()[0]}",
+        )
+    if ten is not None:
+        setting = ten.get("run_settings", {}).get("driver_memory", "?")
+        peak_mb = max(ten.get("server_peak_rss_mb", {}).values(), default=None)
+        peak_gb = None if peak_mb is None else peak_mb / 1024
+        limit_ok = setting != "?" and _gb(setting) <= 8
+        status = _verdict(peak_gb, 8) if limit_ok else "missed: driver memory above 8g"
+        add(
+            "10M: server driver memory <= 8 GB",
+            f"driver memory {setting}; peak RSS of the server process {fmt(peak_gb, ' GB', 1)}",
+            status,
+        )
+    else:
+        add("10M: server driver memory <= 8 GB", "not run", "not measured")
+    generator_peaks = {
+        label: entry["generate"]["peak_rss_mb"]
+        for label, entry in sizes.items()
+        if "generate" in entry
+    }
+    if generator_peaks:
+        label = max(generator_peaks, key=generator_peaks.get)
+        peak_gb = generator_peaks[label] / 1024
+        add(
+            "generator peak memory < 2 GB (largest size measured)",
+            f"{peak_gb:.2f} GB at {label}" + ("" if "10M" in generator_peaks else " (10M not run)"),
+            _verdict(peak_gb, 2, below=True),
+        )
+    return rows
+
+
+# ---------------------------------------------------------------------------- markdown
+
+
+def _table(header: list[str], body: list[list[str]]) -> list[str]:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(row) + " |" for row in body]
+    return lines + [""]
+
+
+def _s(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1f}"
+
+
+def render_markdown(results: dict, chart_link: str = "chart.png", findings: str = "") -> str:
+    run = results.get("run", {})
+    machine = run.get("machine", {})
+    settings = run.get("settings", {})
+    sizes = _sizes(results)
+    out = ["# Benchmark report", ""]
+    out += [
+        f"Latest run started {run.get('started_at', '?')} (`{run.get('command', '')}`); "
+        "sizes from earlier runs keep their own start time (below). Produced by "
+        "`lakehouse bench` (`make bench`); raw numbers in `results.json`.",
+        "",
+        "Every time is wall-clock seconds seen by the client. Builds run on one Thrift server "
+        "started fresh for the run; each size starts from an empty catalog. The floor job is "
+        "one Spark SQL statement (CSV + parquet read, one join, one Delta write) through the "
+        "same server. Queries run over the HiveServer2 (JDBC) protocol: one warm-up, then "
+        f"{settings.get('query_repeats', '?')} timed runs each.",
+        "",
+    ]
+    out += ["## Machine", ""]
+    out += _table(["item", "value"], [[k, str(v)] for k, v in machine.items()])
+    out += ["## Settings", ""]
+    out += _table(
+        ["setting", "value"],
+        [[k, f"`{v}`" if isinstance(v, dict) else str(v)] for k, v in settings.items()],
+    )
+
+    out += ["## Targets", ""]
+    out += _table(
+        ["target", "measured", "status"],
+        [[t["target"], t["measured"], t["status"]] for t in targets(results)],
+    )
+
+    out += ["## Build times (median seconds)", ""]
+    body = []
+    for label, entry in sizes:
+        floor_s, full_s = _median(entry, "floor"), _median(entry, "full_build")
+        incr_s = _median(entry, "incremental_build")
+        generate = entry.get("generate", {})
+        body.append([
+            label,
+            f"{generate.get('sales_lines', entry['rows']):,}",
+            _s(generate.get("seconds")),
+            _s(floor_s),
+            _s(full_s),
+            _s(incr_s),
+            f"{full_s / floor_s:.1f}x" if full_s and floor_s else "-",
+            f"{incr_s / full_s:.0%}" if incr_s and full_s else "-",
+            f"{entry['rows'] / full_s:,.0f}" if full_s else "-",
+            entry.get("run_started_at", "?"),
+        ])  # fmt: skip
+    out += _table(
+        ["size", "sales lines", "generate", "floor", "full build", "incremental",
+         "full / floor", "incr. / full", "rows/s (full)", "run started"],
+        body,
+    )  # fmt: skip
+    out += [f"![build time and rows/s against rows]({chart_link})", ""]
+
+    out += ["## Noise (spread over repeats)", ""]
+    out += [
+        "spread = (max - min) / median. With one run per phase there is no spread to show; "
+        "the query repeats and the comparison between sizes are then the noise indication.",
+        "",
+    ]
+    body = []
+    for label, entry in sizes:
+        for phase, name in PHASES.items():
+            if entry.get(phase):
+                p = entry[phase]
+                runs = ", ".join(f"{r:.1f}" for r in p["runs_s"])
+                body.append([label, name, runs, _s(p["min"]), _s(p["median"]), _s(p["max"]),
+                             f"{p['spread']:.0%}"])  # fmt: skip
+    out += _table(["size", "phase", "runs (s)", "min", "median", "max", "spread"], body)
+
+    out += ["## Analyst queries (seconds, p50 / p95, and spread)", ""]
+    labels = [label for label, entry in sizes if entry.get("queries")]
+    names = sorted({name for _, entry in sizes for name in (entry.get("queries") or {})})
+    body = []
+    for name in names:
+        row = [f"`{name}`"]
+        for label in labels:
+            q = results["sizes"][label]["queries"].get(name)
+            row.append(f"{q['p50']:.2f} / {q['p95']:.2f} ({q['spread']:.0%})" if q else "-")
+        body.append(row)
+    out += _table(["query", *labels], body)
+
+    out += ["## Scan metrics of the one-month query", ""]
+    out += [
+        "Files of `gold.fct_sales` (Delta `describe detail`) against the distinct files "
+        "`input_file_name()` reports under a filter on the partition columns.",
+        "",
+    ]
+    body = []
+    for label, entry in sizes:
+        scan = entry.get("scan")
+        if scan:
+            body.append([label, scan["month"], str(scan["months"]), str(scan["fact_files"]),
+                         f"{scan['fact_bytes'] / 2**20:.1f}", str(scan["month_files"]),
+                         f"{scan['share_read']:.1%}"])  # fmt: skip
+    out += _table(
+        ["size", "month", "months in fact", "fact files", "fact MB", "files read", "share"],
+        body,
+    )
+
+    out += ["## Memory (peak RSS, MB)", ""]
+    out += [
+        "Generator: the kernel's peak for its process. Server: the JVM process tree, "
+        "sampled every 0.25 s during each phase.",
+        "",
+    ]
+    body = []
+    for label, entry in sizes:
+        peaks = entry.get("server_peak_rss_mb", {})
+        body.append([
+            label,
+            f"{entry['generate']['peak_rss_mb']:.0f}" if entry.get("generate") else "-",
+            *[f"{peaks[p]:.0f}" if p in peaks else "-" for p in [*PHASES, "queries"]],
+            entry.get("run_settings", {}).get("driver_memory", "?"),
+        ])  # fmt: skip
+    out += _table(
+        ["size", "generator", "server: floor", "server: full", "server: incr.",
+         "server: queries", "driver memory"],
+        body,
+    )  # fmt: skip
+
+    failures = [(label, entry) for label, entry in sizes if entry.get("error")]
+    if failures:
+        out += ["## Failures", ""]
+        for label, entry in failures:
+            completed = ", ".join(entry["completed"]) or "nothing"
+            out += [f"- **{label}**: completed {completed}; then `{entry['error']}`"]
+        out += [""]
+    if findings.strip():
+        out += [findings.strip(), ""]
+    return "\n".join(out)
+
+
+# ---------------------------------------------------------------------------- chart
+
+
+def write_chart(results: dict, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")  # no display needed
+    import matplotlib.pyplot as plt
+
+    sizes = _sizes(results)
+    figure, (times, rates) = plt.subplots(1, 2, figsize=(11, 4.2))
+    for phase, name in PHASES.items():
+        points = [(e["rows"], _median(e, phase)) for _, e in sizes if _median(e, phase)]
+        if not points:
+            continue
+        xs, ys = zip(*points, strict=True)
+        times.plot(xs, ys, marker="o", label=name)
+        rates.plot(xs, [x / y for x, y in points], marker="o", label=name)
+    for axis, title in ((times, "build time (s, median)"), (rates, "rows/s (sales rows / time)")):
+        axis.set_xscale("log")
+        axis.set_yscale("log")
+        axis.set_xlabel("sales rows")
+        axis.set_title(title)
+        axis.grid(True, which="both", alpha=0.3)
+        axis.legend()
+    figure.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+
+
+# ---------------------------------------------------------------------------- files
+
+
+def write_report(results: dict, output: Path, docs_copy: Path | None = None) -> None:
+    """results.json, chart.png and REPORT.md in `output`; a copy of the report in docs."""
+    output.mkdir(parents=True, exist_ok=True)
+    (output / "results.json").write_text(json.dumps(results, indent=2, default=str) + "\n")
+    write_chart(results, output / "chart.png")
+    findings_path = output / FINDINGS_FILE
+    findings = findings_path.read_text() if findings_path.exists() else ""
+    (output / "REPORT.md").write_text(render_markdown(results, "chart.png", findings))
+    if docs_copy is not None:
+        docs_copy.parent.mkdir(parents=True, exist_ok=True)
+        link = os.path.relpath(output / "chart.png", docs_copy.parent)
+        docs_copy.write_text(render_markdown(results, link, findings))

@@ -1,0 +1,311 @@
+"""The bench's phases, size by size, on one server started fresh for the run.
+
+Per size: reset the schemas, generate the landing files (generator in a subprocess, its peak
+memory from the kernel), the floor job, `dbt build --full-refresh`, one new day + `dbt build`,
+then the analyses. The server's memory is sampled through every phase. Results are written
+after each size, so a run that fails or is interrupted still leaves what it measured.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from lakehouse import server
+from lakehouse.analyst import analysis_names
+from lakehouse.bench import floor, queries
+from lakehouse.bench.delivery import write_new_day
+from lakehouse.bench.machine import machine_info
+from lakehouse.bench.memory import PeakSampler, run_with_peak
+from lakehouse.bench.sizes import size_label
+from lakehouse.bench.stats import summary
+from lakehouse.config import PROJECT_DIR, Settings, dbt_env, load_settings
+from lakehouse.connection import query
+from lakehouse.dbt_runner import dbt_executable
+from lakehouse.errors import LakehouseError
+
+BENCH_STATE_DIR = PROJECT_DIR / ".lakehouse-bench"
+BENCH_PORT = 10021
+BENCH_DRIVER_MEMORY = "6g"  # enough for 10M rows on a 2-core, 8+ GB machine
+KEEP_SCHEMAS = {"default"}
+
+
+@dataclass
+class BenchOptions:
+    sizes: list[int]
+    output: Path
+    repeats: int = 5  # timed runs of each query, after one warm-up
+    build_repeats: int = 1  # runs of the floor job, the full and the incremental build
+    invoices_per_customer: int = 5
+    new_day_share: float = 0.001  # a new day is ~0.1% of the rows
+    corrections: int = 10  # corrected re-deliveries of existing invoices in each new day
+    docs_copy: Path | None = None
+    progress: Callable[[str], None] = field(default=lambda text: print(text, flush=True))
+
+
+def bench_settings() -> Settings:
+    """The bench's own state folder, port and driver memory, unless the environment says."""
+    settings = load_settings()
+    env = os.environ
+    return settings.with_overrides(
+        state_dir=None if env.get("LAKEHOUSE_STATE_DIR", "").strip() else BENCH_STATE_DIR,
+        port=None if env.get("LAKEHOUSE_PORT", "").strip() else BENCH_PORT,
+        driver_memory=None
+        if env.get("LAKEHOUSE_DRIVER_MEMORY", "").strip()
+        else BENCH_DRIVER_MEMORY,
+    )
+
+
+def _git_state() -> dict:
+    """The commit measured, and the project files that differed from it (work in progress)."""
+
+    def git(*args: str) -> str:
+        result = subprocess.run(
+            ["git", *args], cwd=PROJECT_DIR, capture_output=True, text=True, check=False
+        )
+        return result.stdout.strip()
+
+    changed = [line[3:] for line in git("status", "--porcelain").splitlines()]
+    return {
+        "commit": git("rev-parse", "--short", "HEAD") or "unknown",
+        "uncommitted": [path for path in changed if not path.startswith(("benchmarks", "docs"))],
+    }
+
+
+class Bench:
+    def __init__(self, settings: Settings, options: BenchOptions) -> None:
+        self.settings = settings
+        self.options = options
+        self.root = settings.state_dir / "bench"
+        self.say = options.progress
+
+    # ------------------------------------------------------------------ the run
+
+    def run(self) -> dict:
+        from lakehouse.bench import report
+
+        if server.running_server(self.settings):
+            raise LakehouseError(
+                f"A server of the bench's state folder {self.settings.state_dir} is running.",
+                "The bench starts its own fresh server: stop that one first "
+                f"(LAKEHOUSE_STATE_DIR={self.settings.state_dir} "
+                f"LAKEHOUSE_PORT={self.settings.port} lakehouse server stop).",
+            )
+        results = report.load_results(self.options.output)
+        results["run"] = self._run_info()
+        self.say(f"Bench run: sizes {', '.join(size_label(r) for r in self.options.sizes)}; "
+                 f"state {self.settings.state_dir}, port {self.settings.port}, driver memory "
+                 f"{self.settings.driver_memory}; report in {self.options.output}")  # fmt: skip
+        started = time.perf_counter()
+        info, _ = server.start(self.settings)
+        results["run"]["server_start_s"] = round(time.perf_counter() - started, 1)
+        try:
+            # dbt's first parse of the project is not part of any timed build.
+            self._dbt(["parse"], self.root / "logs" / "parse.log", landing=None)
+            for rows in self.options.sizes:
+                entry = self._bench_size(rows, info.pid)
+                results["sizes"][size_label(rows)] = entry
+                report.write_report(results, self.options.output, self.options.docs_copy)
+                self.say(f"[{size_label(rows)}] results written to {self.options.output}")
+        finally:
+            self.say("Stopping the bench server ...")
+            server.stop(self.settings)
+        return results
+
+    def _run_info(self) -> dict:
+        return {
+            "started_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            "machine": machine_info(),
+            "settings": {
+                "driver_memory": self.settings.driver_memory,
+                "shuffle_partitions": self.settings.shuffle_partitions,
+                "dbt_threads": int(os.environ.get("LAKEHOUSE_DBT_THREADS", "2") or 2),
+                "spark_confs": {
+                    key: value
+                    for key, value in server.spark_confs(self.settings).items()
+                    if key.startswith(("spark.sql.adaptive", "spark.sql.shuffle", "spark.data"))
+                },
+                "query_repeats": self.options.repeats,
+                "build_repeats": self.options.build_repeats,
+                "invoices_per_customer": self.options.invoices_per_customer,
+                "new_day_share": self.options.new_day_share,
+                "corrections_per_day": self.options.corrections,
+            },
+            "command": " ".join(["lakehouse", *sys.argv[1:]]) if sys.argv else "",
+            "git": _git_state(),
+        }
+
+    # ------------------------------------------------------------------ one size
+
+    def _bench_size(self, rows: int, server_pid: int) -> dict:
+        label = size_label(rows)
+        folder = self.root / label
+        landing = folder / "landing"
+        entry: dict = {
+            "rows": rows,
+            "run_started_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            "completed": [],
+            "error": None,
+        }
+        sampler = PeakSampler(server_pid).start()
+        phase = "reset"
+        try:
+            self._reset_schemas()
+            phase = "generate"
+            entry["generate"] = self._generate(rows, landing, folder / "logs")
+            entry["completed"].append(phase)
+            phase = "floor"
+            with sampler.phase(phase):
+                entry["floor"] = self._floor(landing, label)
+            entry["completed"].append(phase)
+            phase = "full_build"
+            with sampler.phase(phase):
+                entry["full_build"] = self._full_builds(landing, folder / "logs", label)
+            entry["completed"].append(phase)
+            phase = "incremental_build"
+            with sampler.phase(phase):
+                entry["incremental_build"] = self._incremental_builds(
+                    rows, landing, folder / "logs", label
+                )
+            entry["completed"].append(phase)
+            phase = "queries"
+            with sampler.phase(phase):
+                entry["queries"], entry["scan"] = self._queries(landing, folder / "logs", label)
+            entry["completed"].append(phase)
+        except Exception as exc:
+            entry["error"] = f"{phase}: {exc}"
+            self.say(f"[{label}] FAILED in {phase}: {exc}")
+        except KeyboardInterrupt:
+            entry["error"] = f"{phase}: interrupted"
+            raise
+        finally:
+            sampler.stop()
+            entry["server_peak_rss_mb"] = sampler.peaks_mb()
+        return entry
+
+    def _reset_schemas(self) -> None:
+        """Drop every schema a previous size built, so each size starts from an empty catalog."""
+        for (schema,) in query(self.settings, "show schemas"):
+            if schema not in KEEP_SCHEMAS:
+                query(self.settings, f"drop schema if exists {schema} cascade")
+
+    def _generate(self, rows: int, landing: Path, logs: Path) -> dict:
+        label = size_label(rows)
+        shutil.rmtree(landing, ignore_errors=True)  # also removes earlier runs' new days
+        self.say(f"[{label}] generating {rows:,} invoices ...")
+        command = [
+            sys.executable, "-m", "lakehouse.cli", "generate",
+            "--landing", str(landing), "--rows", str(rows), "--seed", "42",
+            "--invoices-per-customer", str(self.options.invoices_per_customer), "--force",
+        ]  # fmt: skip
+        started = time.perf_counter()
+        code, peak_mb = run_with_peak(command, logs / "generate.log")
+        seconds = time.perf_counter() - started
+        if code != 0:
+            raise LakehouseError(f"the generator failed (exit {code}); see {logs / 'generate.log'}")
+        files = json.loads((landing / "manifest.json").read_text())["files"]
+        self.say(f"[{label}] generated in {seconds:.1f} s, generator peak {peak_mb:.0f} MB")
+        return {
+            "seconds": seconds,
+            "peak_rss_mb": peak_mb,
+            "sales_lines": files["sales"]["rows"],
+            "sales_bytes": files["sales"]["bytes"],
+            "customers": files["customers"]["rows"],
+            "customers_bytes": files["customers"]["bytes"],
+        }
+
+    def _floor(self, landing: Path, label: str) -> dict:
+        query(self.settings, f"create schema if not exists {floor.SCHEMA}")
+        runs = []
+        for attempt in range(1, self.options.build_repeats + 1):
+            started = time.perf_counter()
+            query(self.settings, floor.floor_sql(landing))
+            runs.append(time.perf_counter() - started)
+            self.say(f"[{label}] floor job {attempt}/{self.options.build_repeats}: "
+                     f"{runs[-1]:.1f} s")  # fmt: skip
+        ((table_rows,),) = query(self.settings, floor.floor_rows_sql())
+        return {"runs_s": runs, "rows": int(table_rows), **summary(runs)}
+
+    def _full_builds(self, landing: Path, logs: Path, label: str) -> dict:
+        runs = []
+        for attempt in range(1, self.options.build_repeats + 1):
+            log = logs / f"full_build_{attempt}.log"
+            runs.append(self._dbt(["build", "--full-refresh"], log, landing))
+            self.say(f"[{label}] dbt build --full-refresh {attempt}/"
+                     f"{self.options.build_repeats}: {runs[-1]:.1f} s")  # fmt: skip
+        return {"runs_s": runs, "fact_rows": self._fact_rows(), **summary(runs)}
+
+    def _incremental_builds(self, rows: int, landing: Path, logs: Path, label: str) -> dict:
+        new_rows = max(1, round(rows * self.options.new_day_share))
+        runs, deliveries = [], []
+        for attempt in range(1, self.options.build_repeats + 1):
+            before = self._fact_rows()
+            delivery = write_new_day(landing, new_rows, self.options.corrections, serial=attempt)
+            seconds = self._dbt(["build"], logs / f"incremental_build_{attempt}.log", landing)
+            runs.append(seconds)
+            after = self._fact_rows()
+            deliveries.append({
+                "file": delivery.path.name, "new_rows": delivery.new_rows,
+                "corrections": delivery.corrections, "fact_rows_added": after - before,
+            })  # fmt: skip
+            self.say(f"[{label}] new day {delivery.day} ({delivery.new_rows:,} new invoices, "
+                     f"{delivery.corrections} corrections) + dbt build {attempt}/"
+                     f"{self.options.build_repeats}: {seconds:.1f} s; fact +{after - before:,}"
+                     )  # fmt: skip
+        return {"runs_s": runs, "deliveries": deliveries, **summary(runs)}
+
+    def _queries(self, landing: Path, logs: Path, label: str) -> tuple[dict, dict]:
+        self._dbt(["compile", "--select", *analysis_names()], logs / "compile.log", landing)
+        compiled = self._target_dir() / "compiled" / "retail_lakehouse" / "analyses"
+        self.say(f"[{label}] analyst queries: 1 warm-up + {self.options.repeats} runs each ...")
+        timings = queries.time_queries(
+            self.settings, queries.compiled_queries(compiled), self.options.repeats
+        )
+        for name, result in timings.items():
+            self.say(f"[{label}]   {name:<40} p50 {result['p50']:.2f} s  "
+                     f"p95 {result['p95']:.2f} s")  # fmt: skip
+        scan = queries.scan_metrics(self.settings)
+        self.say(f"[{label}] one-month query reads {scan['month_files']} of "
+                 f"{scan['fact_files']} fact files")  # fmt: skip
+        return timings, scan
+
+    # ------------------------------------------------------------------ helpers
+
+    def _fact_rows(self) -> int:
+        ((count,),) = query(self.settings, f"select count(*) from {queries.FACT}")
+        return int(count)
+
+    def _target_dir(self) -> Path:
+        # dbt's target/ of the bench, apart from the project's (others may run dbt meanwhile).
+        return self.root / "dbt-target"
+
+    def _dbt(self, args: list[str], log: Path, landing: Path | None) -> float:
+        """Run dbt with its output in `log`; seconds it took. Raises when it fails."""
+        env = dbt_env(self.settings)
+        env.update(DBT_TARGET_PATH=str(self._target_dir()), DBT_LOG_PATH=str(self.root / "logs"))
+        if landing is not None:
+            env["LAKEHOUSE_LANDING_DIR"] = str(landing)
+        log.parent.mkdir(parents=True, exist_ok=True)
+        started = time.perf_counter()
+        with log.open("w") as out:
+            result = subprocess.run(
+                [dbt_executable(), *args],
+                cwd=PROJECT_DIR,
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                check=False,
+            )
+        seconds = time.perf_counter() - started
+        if result.returncode != 0:
+            tail = "\n".join(log.read_text(errors="replace").splitlines()[-15:])
+            raise LakehouseError(f"`dbt {' '.join(args)}` failed; end of {log}:\n{tail}")
+        return seconds

@@ -1,0 +1,99 @@
+"""`lakehouse bench`: build time, scale and memory of the pipeline, with a written report."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from lakehouse.config import PROJECT_DIR
+
+DEFAULT_OUTPUT = PROJECT_DIR / "benchmarks"
+DOCS_COPY = PROJECT_DIR / "docs" / "benchmarks.md"
+
+DESCRIPTION = """\
+Benchmark the pipeline at several sizes on one freshly started server of its own
+(state folder .lakehouse-bench/, port 10021, driver memory 6g, unless LAKEHOUSE_STATE_DIR,
+LAKEHOUSE_PORT or LAKEHOUSE_DRIVER_MEMORY say otherwise). For each size:
+
+  1. generate the landing files (~5 invoices per customer); the generator's peak memory
+  2. the floor job: one Spark SQL statement that reads both files, joins, writes Delta
+  3. dbt build --full-refresh
+  4. one new day of sales (~0.1% of the rows + a few corrections) as a new file, dbt build
+  5. every analysis in analyses/ (and a one-month query) over JDBC: 1 warm-up + N runs,
+     p50/p95; the files a one-month query reads against the fact's files
+
+The server's memory is sampled throughout. The server is stopped at the end, also on a
+failure or Ctrl-C. Writes results.json, REPORT.md (targets met or missed) and chart.png;
+with the default --output the report is also copied to docs/benchmarks.md. Sizes not run
+again keep their earlier results in the report. Generated data stays in the state folder.
+"""
+
+
+def _sizes(text: str) -> list[int]:
+    from lakehouse.bench.sizes import parse_sizes
+    from lakehouse.errors import LakehouseError
+
+    try:
+        return parse_sizes(text)
+    except LakehouseError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def _positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of at least 1")
+    return int(text)
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "bench",
+        help="benchmark build time, scale and memory against a floor job; write a report",
+        description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--sizes",
+        type=_sizes,
+        default=_sizes("100k,1M,10M"),
+        help="sales rows per size, comma separated (default 100k,1M,10M)",
+    )
+    parser.add_argument(
+        "--repeats",
+        type=_positive,
+        default=5,
+        help="timed runs of each query after one warm-up (default 5)",
+    )
+    parser.add_argument(
+        "--build-repeats",
+        type=_positive,
+        default=1,
+        help="runs of the floor job, the full and the incremental build per size (default 1)",
+    )
+    parser.add_argument(
+        "--output",
+        type=Path,
+        default=DEFAULT_OUTPUT,
+        help="report folder (default benchmarks/)",
+    )
+    parser.set_defaults(handler=_bench)
+
+
+def _bench(args: argparse.Namespace) -> int:
+    from lakehouse.bench.runner import Bench, BenchOptions, bench_settings
+
+    output = args.output.resolve()
+    options = BenchOptions(
+        sizes=args.sizes,
+        output=output,
+        repeats=args.repeats,
+        build_repeats=args.build_repeats,
+        docs_copy=DOCS_COPY if output == DEFAULT_OUTPUT.resolve() else None,
+    )
+    results = Bench(bench_settings(), options).run()
+    failed = [label for label, entry in results["sizes"].items() if entry.get("error")]
+    print(f"Report: {output / 'REPORT.md'}")
+    if failed:
+        print(f"Failed sizes: {', '.join(failed)} (see the report's Failures section).")
+        return 1
+    return 0

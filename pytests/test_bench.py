@@ -1,0 +1,169 @@
+"""Unit tests of the bench's pieces (no server): sizes, percentiles, the new-day file, report.
+
+The bench itself is `lakehouse bench`; its timings live in its report, never in assertions.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+
+from lakehouse.bench.delivery import write_new_day
+from lakehouse.bench.report import render_markdown, targets, write_report
+from lakehouse.bench.sizes import parse_size, parse_sizes, size_label
+from lakehouse.bench.stats import percentile, summary
+from lakehouse.errors import LakehouseError
+from lakehouse.generate.sales import COLUMNS, HEADER
+
+
+@pytest.mark.parametrize(
+    ("text", "rows"),
+    [("100k", 100_000), ("1M", 1_000_000), ("10m", 10_000_000), ("2.5M", 2_500_000),
+     ("250000", 250_000), (" 1_000 ", 1_000)],
+)  # fmt: skip
+def test_sizes_parse_as_people_write_them(text: str, rows: int) -> None:
+    assert parse_size(text) == rows
+
+
+@pytest.mark.parametrize("text", ["", "abc", "1.5k5", "10", "-1M", "0.0001k", "1G"])
+def test_bad_sizes_are_refused_with_a_clear_message(text: str) -> None:
+    with pytest.raises(LakehouseError, match="is not a size in rows"):
+        parse_size(text)
+
+
+def test_size_lists_are_sorted_and_deduplicated_and_labels_read_back() -> None:
+    assert parse_sizes("10M,100k,1M,1000k") == [100_000, 1_000_000, 10_000_000]
+    assert [size_label(n) for n in (100_000, 1_000_000, 1_500_000, 1_234)] == [
+        "100k", "1M", "1.5M", "1234"
+    ]  # fmt: skip
+    with pytest.raises(LakehouseError):
+        parse_sizes(" , ")
+
+
+def test_percentiles_interpolate_between_ranks() -> None:
+    values = [5.0, 1.0, 3.0, 2.0, 4.0]
+    assert percentile(values, 50) == 3.0
+    assert percentile(values, 0) == 1.0 and percentile(values, 100) == 5.0
+    assert percentile(values, 95) == pytest.approx(4.8)
+    assert percentile([2.0, 4.0], 50) == 3.0
+    assert percentile([7.0], 95) == 7.0
+    with pytest.raises(ValueError):
+        percentile([], 50)
+    stats = summary([1.0, 2.0, 4.0])
+    assert (stats["median"], stats["min"], stats["max"], stats["n"]) == (2.0, 1.0, 4.0, 3)
+    assert stats["spread"] == pytest.approx(1.5)
+
+
+def _landing_with(tmp_path: Path, lines: list[str]) -> Path:
+    landing = tmp_path / "landing"
+    (landing / "sales").mkdir(parents=True)
+    (landing / "sales" / "sales_data.csv").write_text(HEADER + "\n" + "\n".join(lines) + "\n")
+    (landing / "manifest.json").write_text(json.dumps({"ids": {"invoice_no": "I + 6 digits"}}))
+    return landing
+
+
+def test_new_day_delivery_has_the_contract_header_new_invoices_and_corrections(
+    tmp_path: Path,
+) -> None:
+    clean = [f"I10000{n},C20000{n},Books,2,30.3,0{n + 1}-02-2022,Kanyon" for n in range(5)]
+    dirty = ["I999999,C200009,Books,2,99.99,01-02-2022,Kanyon", 'I9,"broken']
+    landing = _landing_with(tmp_path, dirty + clean)
+
+    delivery = write_new_day(landing, new_rows=7, corrections=2)
+
+    assert delivery.path == landing / "sales" / "sales_data_2023-03-09.csv"
+    with delivery.path.open() as handle:
+        assert handle.readline().strip() == HEADER
+    with delivery.path.open() as handle:
+        rows = list(csv.DictReader(handle))
+    assert list(rows[0]) == list(COLUMNS)
+    new, corrected = rows[:7], rows[7:]
+    assert len(new) == delivery.new_rows == 7 and len(corrected) == delivery.corrections == 2
+    assert {row["invoice_date"] for row in new} == {"09-03-2023"}
+    assert [row["invoice_no"] for row in new] == [f"I{9_000_000 + n}" for n in range(7)]
+    assert {row["customer_id"] for row in new} <= {f"C20000{n}" for n in range(5)}
+    # Corrections re-deliver the first clean invoices (never the dirty ones) with another
+    # quantity and its price, everything else unchanged.
+    assert [row["invoice_no"] for row in corrected] == ["I100000", "I100001"]
+    assert [(row["quantity"], row["price"]) for row in corrected] == [("3", "45.45")] * 2
+    assert corrected[0]["invoice_date"] == "01-02-2022"
+
+    second = write_new_day(landing, new_rows=7, corrections=2, serial=2)
+    with second.path.open() as handle:
+        later = list(csv.DictReader(handle))
+    assert second.day.isoformat() == "2023-03-10"
+    assert later[0]["invoice_no"] == "I9000007"  # no collision with the first day
+    assert [row["invoice_no"] for row in later[7:]] == ["I100002", "I100003"]
+
+
+def _fake_results() -> dict:
+    def phase(*runs: float) -> dict:
+        return {"runs_s": list(runs), **summary(list(runs))}
+
+    def size(rows: int, floor: float, full: float, incr: float, error: str | None = None):
+        return {
+            "rows": rows,
+            "run_started_at": "2026-01-01T00:00:00+00:00",
+            "completed": ["generate", "floor", "full_build", "incremental_build", "queries"],
+            "error": error,
+            "run_settings": {"driver_memory": "6g"},
+            "generate": {"seconds": 1.0, "peak_rss_mb": 300.0, "sales_lines": rows + 10},
+            "floor": phase(floor, floor * 1.1),
+            "full_build": phase(full),
+            "incremental_build": phase(incr),
+            "queries": {"top_customers": {"runs_s": [0.5, 0.7], **summary([0.5, 0.7])}},
+            "scan": {
+                "month": "2022-06",
+                "months": 27,
+                "fact_files": 54,
+                "fact_bytes": 2**20,
+                "month_files": 2,
+                "share_read": 2 / 54,
+            },  # fmt: skip
+            "server_peak_rss_mb": {"floor": 1500.0, "full_build": 2500.0},
+        }
+
+    return {
+        "run": {
+            "started_at": "2026-01-01T00:00:00+00:00",
+            "machine": {"cores": 2},
+            "settings": {"query_repeats": 2},
+        },  # fmt: skip
+        "sizes": {
+            "1M": size(1_000_000, 20.0, 100.0, 40.0),
+            "100k": size(100_000, 5.0, 30.0, 25.0),
+            "10M": size(10_000_000, 150.0, 900.0, 80.0, error="incremental_build: boom"),
+        },
+    }
+
+
+def test_targets_say_met_or_by_how_much_they_missed() -> None:
+    verdicts = {row["target"]: row for row in targets(_fake_results())}
+    full_vs_floor = verdicts["full build at 1M <= 3x the floor job"]
+    assert full_vs_floor["measured"] == "4.76x"  # 100 / median(20, 22)
+    assert full_vs_floor["status"] == "missed by 59%"
+    assert verdicts["full build 1M -> 10M <= 10x"]["status"] == "met"
+    incremental = verdicts["incremental build (one new day) at 1M <= 15% of the full build"]
+    assert (incremental["measured"], incremental["status"]) == ("40%", "missed by 167%")
+    assert verdicts["one-month query at 1M reads <= 1/10 of the fact's files"]["status"] == "met"
+    assert verdicts["10M rows end to end without failure"]["status"].startswith("missed: ")
+
+
+def test_report_renders_tables_and_writes_json_chart_and_docs_copy(tmp_path: Path) -> None:
+    results = _fake_results()
+    markdown = render_markdown(results, findings="## Findings\n\nbloom filters")
+    assert "| 1M | 1,000,010 |" in markdown
+    assert markdown.index("| 100k |") < markdown.index("| 1M |") < markdown.index("| 10M |")
+    assert "`top_customers`" in markdown and "0.60 / 0.69" in markdown
+    assert "## Failures" in markdown and "incremental_build: boom" in markdown
+    assert markdown.rstrip().endswith("bloom filters")
+
+    output, docs = tmp_path / "benchmarks", tmp_path / "docs" / "benchmarks.md"
+    write_report(results, output, docs)
+    assert json.loads((output / "results.json").read_text())["sizes"]["1M"]["rows"] == 1_000_000
+    assert (output / "chart.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "![build time and rows/s against rows](chart.png)" in (output / "REPORT.md").read_text()
+    assert "(../benchmarks/chart.png)" in docs.read_text()
