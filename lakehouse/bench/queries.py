@@ -65,7 +65,9 @@ def scan_metrics(settings: Settings) -> dict:
         columns = [column[0] for column in cursor.description]
         detail = dict(zip(columns, cursor.fetchall()[0], strict=True))
         cursor.execute(
-            f"select count(distinct input_file_name()) from {FACT} "
+            # _metadata.file_path: the file each row came from (input_file_name() is not
+            # allowed inside an aggregate).
+            f"select count(distinct _metadata.file_path) from {FACT} "
             f"where invoice_year = {MONTH[0]} and invoice_month = {MONTH[1]}"
         )
         month_files = cursor.fetchall()[0][0]

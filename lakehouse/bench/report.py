@@ -112,11 +112,16 @@ def targets(results: dict) -> list[dict[str, str]]:
         setting = ten.get("run_settings", {}).get("driver_memory", "?")
         peak_mb = max(ten.get("server_peak_rss_mb", {}).values(), default=None)
         peak_gb = None if peak_mb is None else peak_mb / 1024
-        limit_ok = setting != "?" and _gb(setting) <= 8
-        status = _verdict(peak_gb, 8) if limit_ok else "missed: driver memory above 8g"
+        if setting == "?" or _gb(setting) > 8:
+            status = f"missed: driver memory {setting}"
+        elif peak_gb is not None and peak_gb > 8:  # heap within 8 GB, the process beyond it
+            status = f"met for the heap; process RSS over 8 GB by {peak_gb / 8 - 1:.0%}"
+        else:
+            status = "met"
         add(
             "10M: server driver memory <= 8 GB",
-            f"driver memory {setting}; peak RSS of the server process {fmt(peak_gb, ' GB', 1)}",
+            f"driver memory (heap) {setting}; peak RSS of the server process "
+            f"{fmt(peak_gb, ' GB', 1)}",
             status,
         )
     else:
@@ -222,6 +227,19 @@ def render_markdown(results: dict, chart_link: str = "chart.png", findings: str 
                 body.append([label, name, runs, _s(p["min"]), _s(p["median"]), _s(p["max"]),
                              f"{p['spread']:.0%}"])  # fmt: skip
     out += _table(["size", "phase", "runs (s)", "min", "median", "max", "spread"], body)
+    loads = [(label, entry.get("load_average") or {}) for label, entry in sizes]
+    if any(load for _, load in loads):
+        cores = machine.get("cores", "?")
+        out += [
+            f"1-minute load average after each phase ({cores} cores: a load above {cores} "
+            "means other work was waiting for the CPU as well):",
+            "",
+        ]
+        phases = ["generate", *PHASES, "queries"]
+        out += _table(
+            ["size", *phases],
+            [[label, *[str(load.get(p, "-")) for p in phases]] for label, load in loads],
+        )
 
     out += ["## Analyst queries (seconds, p50 / p95, and spread)", ""]
     labels = [label for label, entry in sizes if entry.get("queries")]

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from lakehouse import server
-from lakehouse.analyst import analysis_names
+from lakehouse.analyst import _server_message, analysis_names
 from lakehouse.bench import floor, queries
 from lakehouse.bench.delivery import write_new_day
 from lakehouse.bench.machine import machine_info
@@ -127,7 +127,10 @@ class Bench:
             "settings": {
                 "driver_memory": self.settings.driver_memory,
                 "shuffle_partitions": self.settings.shuffle_partitions,
-                "dbt_threads": int(os.environ.get("LAKEHOUSE_DBT_THREADS", "2") or 2),
+                # As profiles/profiles.yml reads them (its defaults when unset).
+                "dbt_threads": os.environ.get("LAKEHOUSE_DBT_THREADS") or "profile default",
+                "dbt_poll_interval_s": os.environ.get("LAKEHOUSE_DBT_POLL_INTERVAL")
+                or "profile default",
                 "spark_confs": {
                     key: value
                     for key, value in server.spark_confs(self.settings).items()
@@ -156,33 +159,41 @@ class Bench:
             "error": None,
         }
         sampler = PeakSampler(server_pid).start()
+        # The 1-minute load average after each phase: how much else ran on the machine.
+        entry["load_average"] = {}
         phase = "reset"
         try:
             self._reset_schemas()
             phase = "generate"
             entry["generate"] = self._generate(rows, landing, folder / "logs")
             entry["completed"].append(phase)
+            entry["load_average"][phase] = round(os.getloadavg()[0], 1)
             phase = "floor"
             with sampler.phase(phase):
                 entry["floor"] = self._floor(landing, label)
             entry["completed"].append(phase)
+            entry["load_average"][phase] = round(os.getloadavg()[0], 1)
             phase = "full_build"
             with sampler.phase(phase):
                 entry["full_build"] = self._full_builds(landing, folder / "logs", label)
             entry["completed"].append(phase)
+            entry["load_average"][phase] = round(os.getloadavg()[0], 1)
             phase = "incremental_build"
             with sampler.phase(phase):
                 entry["incremental_build"] = self._incremental_builds(
                     rows, landing, folder / "logs", label
                 )
             entry["completed"].append(phase)
+            entry["load_average"][phase] = round(os.getloadavg()[0], 1)
             phase = "queries"
             with sampler.phase(phase):
-                entry["queries"], entry["scan"] = self._queries(landing, folder / "logs", label)
+                entry["queries"] = self._queries(landing, folder / "logs", label)
+                entry["scan"] = self._scan(label)
             entry["completed"].append(phase)
+            entry["load_average"][phase] = round(os.getloadavg()[0], 1)
         except Exception as exc:
-            entry["error"] = f"{phase}: {exc}"
-            self.say(f"[{label}] FAILED in {phase}: {exc}")
+            entry["error"] = f"{phase}: {_server_message(exc)}"
+            self.say(f"[{label}] FAILED in {entry['error']}")
         except KeyboardInterrupt:
             entry["error"] = f"{phase}: interrupted"
             raise
@@ -262,7 +273,7 @@ class Bench:
                      )  # fmt: skip
         return {"runs_s": runs, "deliveries": deliveries, **summary(runs)}
 
-    def _queries(self, landing: Path, logs: Path, label: str) -> tuple[dict, dict]:
+    def _queries(self, landing: Path, logs: Path, label: str) -> dict:
         self._dbt(["compile", "--select", *analysis_names()], logs / "compile.log", landing)
         compiled = self._target_dir() / "compiled" / "retail_lakehouse" / "analyses"
         self.say(f"[{label}] analyst queries: 1 warm-up + {self.options.repeats} runs each ...")
@@ -272,10 +283,13 @@ class Bench:
         for name, result in timings.items():
             self.say(f"[{label}]   {name:<40} p50 {result['p50']:.2f} s  "
                      f"p95 {result['p95']:.2f} s")  # fmt: skip
+        return timings
+
+    def _scan(self, label: str) -> dict:
         scan = queries.scan_metrics(self.settings)
         self.say(f"[{label}] one-month query reads {scan['month_files']} of "
                  f"{scan['fact_files']} fact files")  # fmt: skip
-        return timings, scan
+        return scan
 
     # ------------------------------------------------------------------ helpers
 
