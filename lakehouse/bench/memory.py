@@ -15,24 +15,32 @@ import psutil
 MB = 2**20
 
 
-def tree_rss(pid: int) -> int:
-    """Resident memory of a process and its descendants, in bytes (0 when it is gone)."""
+def process_rss(pid: int) -> int:
+    """Resident memory of one process in bytes (0 when it is gone).
+
+    Only the process itself: in local mode the whole Spark server is one JVM, and the
+    commands it forks for a moment (Hadoop's shell calls) would otherwise be counted with
+    the parent's pages they share, doubling the figure.
+    """
     try:
-        root = psutil.Process(pid)
-        processes = [root, *root.children(recursive=True)]
+        return psutil.Process(pid).memory_info().rss
     except psutil.Error:
         return 0
-    total = 0
-    for process in processes:
-        try:
-            total += process.memory_info().rss
-        except psutil.Error:
-            pass
-    return total
+
+
+def kernel_peak_rss(pid: int) -> int | None:
+    """The kernel's high-water mark of the process's RSS (Linux VmHWM), in bytes."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    except (OSError, ValueError):
+        return None
+    return None
 
 
 class PeakSampler:
-    """Samples a process tree's RSS every `interval_s` and keeps the peak of each phase.
+    """Samples a process's RSS every `interval_s` and keeps the peak of each phase.
 
     Sampling misses spikes shorter than the interval; a JVM's heap grows and shrinks slowly,
     so a quarter of a second is fine-grained enough for a peak of a build.
@@ -59,17 +67,17 @@ class PeakSampler:
     def phase(self, name: str) -> Iterator[None]:
         with self._lock:
             self._phase = name
-            self.peaks[name] = max(self.peaks.get(name, 0), tree_rss(self.pid))
+            self.peaks[name] = max(self.peaks.get(name, 0), process_rss(self.pid))
         try:
             yield
         finally:
             with self._lock:
-                self.peaks[name] = max(self.peaks[name], tree_rss(self.pid))
+                self.peaks[name] = max(self.peaks[name], process_rss(self.pid))
                 self._phase = None
 
     def _loop(self) -> None:
         while not self._stop.wait(self.interval_s):
-            rss = tree_rss(self.pid)
+            rss = process_rss(self.pid)
             with self._lock:
                 if self._phase is not None:
                     self.peaks[self._phase] = max(self.peaks[self._phase], rss)

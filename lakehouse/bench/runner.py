@@ -24,7 +24,7 @@ from lakehouse.analyst import _server_message, analysis_names
 from lakehouse.bench import floor, queries
 from lakehouse.bench.delivery import write_new_day
 from lakehouse.bench.machine import machine_info
-from lakehouse.bench.memory import PeakSampler, run_with_peak
+from lakehouse.bench.memory import MB, PeakSampler, kernel_peak_rss, run_with_peak
 from lakehouse.bench.sizes import size_label
 from lakehouse.bench.stats import summary
 from lakehouse.config import PROJECT_DIR, Settings, dbt_env, load_settings
@@ -111,11 +111,11 @@ class Bench:
             # dbt's first parse of the project is not part of any timed build.
             self._dbt(["parse"], self.root / "logs" / "parse.log", landing=None)
             for rows in self.options.sizes:
-                entry = self._bench_size(rows, info.pid)
-                results["sizes"][size_label(rows)] = entry
+                self._bench_size(rows, info.pid, results)
                 report.write_report(results, self.options.output, self.options.docs_copy)
                 self.say(f"[{size_label(rows)}] results written to {self.options.output}")
         finally:
+            report.write_report(results, self.options.output, self.options.docs_copy)
             self.say("Stopping the bench server ...")
             server.stop(self.settings)
         return results
@@ -148,7 +148,9 @@ class Bench:
 
     # ------------------------------------------------------------------ one size
 
-    def _bench_size(self, rows: int, server_pid: int) -> dict:
+    def _bench_size(self, rows: int, server_pid: int, results: dict) -> dict:
+        """Measure one size; its entry is in `results` from the start, so an interrupted
+        size is reported with what it completed."""
         label = size_label(rows)
         folder = self.root / label
         landing = folder / "landing"
@@ -157,7 +159,9 @@ class Bench:
             "run_started_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             "completed": [],
             "error": None,
+            "run_settings": results["run"]["settings"],
         }
+        results["sizes"][label] = entry
         sampler = PeakSampler(server_pid).start()
         # The 1-minute load average after each phase: how much else ran on the machine.
         entry["load_average"] = {}
@@ -195,11 +199,14 @@ class Bench:
             entry["error"] = f"{phase}: {_server_message(exc)}"
             self.say(f"[{label}] FAILED in {entry['error']}")
         except KeyboardInterrupt:
-            entry["error"] = f"{phase}: interrupted"
+            entry["error"] = f"{phase}: interrupted (Ctrl-C or SIGINT)"
             raise
         finally:
             sampler.stop()
             entry["server_peak_rss_mb"] = sampler.peaks_mb()
+            kernel_peak = kernel_peak_rss(server_pid)  # since the server started
+            if kernel_peak is not None:
+                entry["server_kernel_peak_rss_mb"] = round(kernel_peak / MB, 1)
         return entry
 
     def _reset_schemas(self) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import signal
 from pathlib import Path
 
 from lakehouse.config import PROJECT_DIR
@@ -79,8 +80,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(handler=_bench)
 
 
+def _stop_on_sigterm(signum: int, frame: object) -> None:
+    # `kill` (and nohup'd runs, where SIGINT is ignored) gets the same clean stop as Ctrl-C:
+    # the results so far are written and the bench's server is stopped.
+    raise KeyboardInterrupt
+
+
 def _bench(args: argparse.Namespace) -> int:
     from lakehouse.bench.runner import Bench, BenchOptions, bench_settings
+
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)
 
     output = args.output.resolve()
     options = BenchOptions(
