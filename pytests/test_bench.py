@@ -124,6 +124,8 @@ def _fake_results() -> dict:
                 "share_read": 2 / 54,
             },  # fmt: skip
             "server_peak_rss_mb": {"floor": 1500.0, "full_build": 2500.0},
+            "server_kernel_peak_rss_mb": 9216.0,
+            "load_average": {"floor": 3.5},
         }
 
     return {
@@ -150,6 +152,9 @@ def test_targets_say_met_or_by_how_much_they_missed() -> None:
     assert (incremental["measured"], incremental["status"]) == ("40%", "missed by 167%")
     assert verdicts["one-month query at 1M reads <= 1/10 of the fact's files"]["status"] == "met"
     assert verdicts["10M rows end to end without failure"]["status"].startswith("missed: ")
+    # 6g of heap is within the target; the process's kernel peak (9 GB) is reported beyond it.
+    memory = verdicts["10M: server driver memory <= 8 GB"]
+    assert memory["status"] == "met for the heap; process RSS over 8 GB by 12%"
 
 
 def test_report_renders_tables_and_writes_json_chart_and_docs_copy(tmp_path: Path) -> None:
@@ -159,6 +164,8 @@ def test_report_renders_tables_and_writes_json_chart_and_docs_copy(tmp_path: Pat
     assert markdown.index("| 100k |") < markdown.index("| 1M |") < markdown.index("| 10M |")
     assert "`top_customers`" in markdown and "0.60 / 0.69" in markdown
     assert "## Failures" in markdown and "incremental_build: boom" in markdown
+    assert "| 1M | 300 | 1500 | 2500 | - | - | 9216 | 6g |" in markdown  # memory table
+    assert "| 1M | - | 3.5 | - | - | - |" in markdown  # load average after each phase
     assert markdown.rstrip().endswith("bloom filters")
 
     output, docs = tmp_path / "benchmarks", tmp_path / "docs" / "benchmarks.md"
