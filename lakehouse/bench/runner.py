@@ -326,6 +326,10 @@ class Bench:
                 check=False,
             )
         seconds = time.perf_counter() - started
+        # Keep each build's per-node timings beside its log (the next dbt call replaces them).
+        run_results = self._target_dir() / "run_results.json"
+        if run_results.exists():
+            shutil.copyfile(run_results, log.with_suffix(".run_results.json"))
         if result.returncode != 0:
             tail = "\n".join(log.read_text(errors="replace").splitlines()[-15:])
             raise LakehouseError(f"`dbt {' '.join(args)}` failed; end of {log}:\n{tail}")
