@@ -17,6 +17,7 @@ from lakehouse.errors import LakehouseError
 COMMAND_MODULES = [
     "lakehouse.commands.run",
     "lakehouse.commands.generate",
+    "lakehouse.commands.check_landing",
     "lakehouse.commands.profile",
     "lakehouse.commands.server",
     "lakehouse.commands.doctor",
@@ -38,7 +39,7 @@ Typical session:
 
 Settings come from options or the environment: LAKEHOUSE_STATE_DIR (default .lakehouse/),
 LAKEHOUSE_HOST, LAKEHOUSE_PORT, LAKEHOUSE_DRIVER_MEMORY, LAKEHOUSE_MASTER,
-LAKEHOUSE_LANDING_DIR, LAKEHOUSE_MAVEN_REPO, LAKEHOUSE_START_TIMEOUT.
+LAKEHOUSE_LANDING_DIR, LAKEHOUSE_MAVEN_REPO, LAKEHOUSE_START_TIMEOUT, LAKEHOUSE_LOG_MAX_SIZE.
 """
 
 

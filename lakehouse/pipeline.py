@@ -10,6 +10,7 @@ from lakehouse.config import Settings
 from lakehouse.dbt_runner import run_dbt
 from lakehouse.doctor import format_table, run_checks
 from lakehouse.errors import LakehouseError
+from lakehouse.landing import dbt_args_checked
 from lakehouse.summary import format_summary, test_results
 
 DEFAULT_ROWS = 100_000  # about the size of the source data set (99,457 invoices)
@@ -64,7 +65,9 @@ def run_pipeline(settings: Settings, args: argparse.Namespace) -> int:
     full_refresh = generated or getattr(args, "full_refresh", False)
     _step("Building the pipeline: seeds, bronze, silver, gold, snapshot, data tests"
           + (" (full refresh)" if full_refresh else ""))  # fmt: skip
-    _dbt(settings, ["build", *(["--full-refresh"] if full_refresh else [])], "dbt build")
+    build_args = ["build", *(["--full-refresh"] if full_refresh else [])]
+    print(f"Checking the landing files' columns in {settings.landing_dir}")
+    _dbt(settings, dbt_args_checked(settings.landing_dir, build_args), "dbt build")
     not_passed = test_results()
 
     _step("Generating the docs (lineage, catalog)")

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import argparse
 
-from lakehouse.config import load_settings
+from lakehouse.config import Settings, load_settings
 from lakehouse.dbt_runner import run_dbt
+from lakehouse.landing import dbt_args_checked
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -13,8 +14,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "dbt",
         help="run any dbt command with this project's profile (e.g. `lakehouse dbt build`)",
         description="Runs dbt in the project folder with DBT_PROFILES_DIR=profiles and the "
-        "server's host, port and landing folder in the environment.",
+        "server's host, port and landing folder in the environment. `build` and `run` check "
+        "the landing files' columns first (see `lakehouse check-landing`).",
         add_help=False,
     )
     parser.add_argument("dbt_args", nargs=argparse.REMAINDER, help="arguments passed to dbt")
-    parser.set_defaults(handler=lambda args: run_dbt(load_settings(), args.dbt_args).returncode)
+    parser.set_defaults(handler=_dbt)
+
+
+def _dbt(args: argparse.Namespace) -> int:
+    settings: Settings = load_settings()
+    dbt_args = dbt_args_checked(settings.landing_dir, args.dbt_args)
+    return run_dbt(settings, dbt_args).returncode
