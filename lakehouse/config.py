@@ -35,6 +35,8 @@ class Settings:
     shuffle_partitions: int = 4
     maven_repo: str = DEFAULT_MAVEN_REPO
     start_timeout_s: int = 240
+    # Size at which the server's log file rolls over (5 older files are kept), e.g. 20MB.
+    log_max_size: str = "20MB"
     # postgresql://user:password@host:port/db for a shared metastore; "" = embedded Derby.
     metastore_url: str = ""
     extra_conf: dict[str, str] = field(default_factory=dict)
@@ -102,6 +104,7 @@ def load_settings() -> Settings:
         shuffle_partitions=int(_env("LAKEHOUSE_SHUFFLE_PARTITIONS", "4")),
         maven_repo=_env("LAKEHOUSE_MAVEN_REPO", DEFAULT_MAVEN_REPO).rstrip("/"),
         start_timeout_s=int(_env("LAKEHOUSE_START_TIMEOUT", "240")),
+        log_max_size=_env("LAKEHOUSE_LOG_MAX_SIZE", "20MB"),
         metastore_url=_env("LAKEHOUSE_METASTORE_URL", ""),
     )
 

@@ -52,6 +52,7 @@ def spark_confs(settings: Settings) -> dict[str, str]:
         [
             f"-Dlog4j2.configurationFile={RESOURCES / 'log4j2.properties'}",
             f"-Dlakehouse.log.dir={settings.logs_dir}",
+            f"-Dlakehouse.log.max.size={settings.log_max_size}",
             f"-Dderby.stream.error.file={settings.logs_dir / 'derby.log'}",
         ]
     )
@@ -183,14 +184,57 @@ def check_port_free(host: str, port: int) -> None:
 # ---------------------------------------------------------------------------- commands
 
 
+def derby_holder(settings: Settings) -> psutil.Process | None:
+    """The process that has the embedded Derby metastore open, if any.
+
+    Derby admits one process per database and marks it by holding `dbex.lck` open; a lock
+    file left behind by a killed server is held by nobody, and Derby boots over it.
+    """
+    lock_file = str(settings.metastore_dir / "dbex.lck")
+    for process in psutil.process_iter():
+        try:
+            if any(opened.path == lock_file for opened in process.open_files()):
+                return process
+        except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
+            continue
+    return None
+
+
+def check_derby_free(settings: Settings) -> None:
+    holder = derby_holder(settings)
+    if holder is None:
+        return
+    try:
+        command_line = " ".join(holder.cmdline())
+        what = "a Spark Thrift server" if "HiveThriftServer2" in command_line else holder.name()
+    except psutil.Error:
+        what = "a process that has since ended"
+    raise LakehouseError(
+        f"The Derby metastore {settings.metastore_dir} is already open in another process "
+        f"(pid {holder.pid}, {what}). Derby admits one process at a time.",
+        "Stop that process first (if it is a lakehouse server: `lakehouse server stop` with "
+        "the same LAKEHOUSE_STATE_DIR), use another LAKEHOUSE_STATE_DIR, or share tables "
+        "between processes with a PostgreSQL metastore (--metastore postgresql://...).",
+    )
+
+
 def start(settings: Settings) -> tuple[ServerInfo, bool]:
     """Start the server and wait until it answers a query. Returns (info, was_already_running)."""
     check_access(settings)  # beyond loopback only with credentials
+    recorded = read_pid_file(settings)
     already = running_server(settings)
     if already:
         return already, True
+    if recorded:  # running_server() has just removed it
+        print(
+            f"Removed a stale pid file (pid {recorded.pid}): that server is no longer running "
+            "(killed or crashed). Delta commits are atomic, so its tables hold their last "
+            "committed state."
+        )
     java = check_java()
     check_port_free(settings.host, settings.port)
+    if not settings.metastore_url:
+        check_derby_free(settings)
     jars = fetch_jars(settings, java_home=java.executable.parent.parent)
     access = server_auth(settings, java_home=java.executable.parent.parent)
     metastore.prepare(settings, java_home=java.executable.parent.parent)

@@ -150,7 +150,13 @@ def test_lifecycle_with_cached_jars_leaves_no_process(
     state = tmp_path / "state"
     shutil.copytree(lakehouse_server.jars_dir, state / "jars")
     port = free_port()
-    env = isolated_env(state, LAKEHOUSE_PORT=str(port), LAKEHOUSE_MAVEN_REPO="http://127.0.0.1:9")
+    # A tiny log size, so that the start alone makes the server log roll over.
+    env = isolated_env(
+        state,
+        LAKEHOUSE_PORT=str(port),
+        LAKEHOUSE_MAVEN_REPO="http://127.0.0.1:9",
+        LAKEHOUSE_LOG_MAX_SIZE="8KB",
+    )
 
     started = lakehouse_cli("server", "start", "--master", "local[1]", env=env)
     assert started.returncode == 0, started.stdout + started.stderr
@@ -172,6 +178,11 @@ def test_lifecycle_with_cached_jars_leaves_no_process(
         if str(state) in " ".join(p.info["cmdline"] or [])
     ]
     assert leftovers == []
+    # Logs stay bounded: the log rolled at 8 KB and at most 5 older files are kept.
+    server_logs = sorted((state / "logs").glob("thriftserver.log*"))
+    assert (state / "logs" / "thriftserver.log.1").exists(), server_logs
+    assert len(server_logs) <= 6, server_logs
+    assert all(log.stat().st_size < 64 * 1024 for log in server_logs), server_logs
     down = lakehouse_cli("server", "status", env=env)
     assert down.returncode == 3 and down.stdout.startswith("down")
     assert not (state / "thriftserver.pid").exists()
