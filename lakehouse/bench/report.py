@@ -18,11 +18,15 @@ FINDINGS_FILE = "findings.md"
 # ---------------------------------------------------------------------------- results
 
 
-def load_results(output: Path) -> dict:
-    """The sizes of an earlier report in `output` (kept until measured again), or none."""
+def load_results(output: Path, keep_run: bool = False) -> dict:
+    """The sizes of an earlier report in `output` (kept until measured again), or none;
+    with keep_run, also that report's run (to render it again)."""
     try:
         earlier = json.loads((output / "results.json").read_text())
-        return {"sizes": dict(earlier.get("sizes", {}))}
+        results = {"sizes": dict(earlier.get("sizes", {}))}
+        if keep_run and "run" in earlier:
+            results["run"] = earlier["run"]
+        return results
     except (FileNotFoundError, ValueError, AttributeError):
         return {"sizes": {}}
 
@@ -58,7 +62,10 @@ def _verdict(value: float | None, limit: float, below: bool = False) -> str:
         return "not measured"
     if value < limit or (value == limit and not below):
         return "met"
-    return f"missed by {value / limit - 1:.0%}" if limit else "missed"
+    if not limit:
+        return "missed"
+    over = value / limit
+    return f"missed by {over - 1:.0%}" if over < 2 else f"missed: {over:.1f}x the limit"
 
 
 def targets(results: dict) -> list[dict[str, str]]:

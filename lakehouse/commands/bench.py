@@ -7,6 +7,7 @@ import signal
 from pathlib import Path
 
 from lakehouse.config import PROJECT_DIR
+from lakehouse.errors import LakehouseError
 
 DEFAULT_OUTPUT = PROJECT_DIR / "benchmarks"
 DOCS_COPY = PROJECT_DIR / "docs" / "benchmarks.md"
@@ -32,7 +33,6 @@ again keep their earlier results in the report. Generated data stays in the stat
 
 def _sizes(text: str) -> list[int]:
     from lakehouse.bench.sizes import parse_sizes
-    from lakehouse.errors import LakehouseError
 
     try:
         return parse_sizes(text)
@@ -77,6 +77,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         default=DEFAULT_OUTPUT,
         help="report folder (default benchmarks/)",
     )
+    parser.add_argument(
+        "--report-only",
+        action="store_true",
+        help="run nothing: write REPORT.md and chart.png again from results.json "
+        "(e.g. after editing findings.md in the report folder)",
+    )
     parser.set_defaults(handler=_bench)
 
 
@@ -92,12 +98,22 @@ def _bench(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
 
     output = args.output.resolve()
+    docs_copy = DOCS_COPY if output == DEFAULT_OUTPUT.resolve() else None
+    if args.report_only:
+        from lakehouse.bench.report import load_results, write_report
+
+        results = load_results(output, keep_run=True)
+        if not results["sizes"]:
+            raise LakehouseError(f"No results in {output / 'results.json'}.", "Run the bench.")
+        write_report(results, output, docs_copy)
+        print(f"Report: {output / 'REPORT.md'}")
+        return 0
     options = BenchOptions(
         sizes=args.sizes,
         output=output,
         repeats=args.repeats,
         build_repeats=args.build_repeats,
-        docs_copy=DOCS_COPY if output == DEFAULT_OUTPUT.resolve() else None,
+        docs_copy=docs_copy,
     )
     results = Bench(bench_settings(), options).run()
     failed = [label for label, entry in results["sizes"].items() if entry.get("error")]
