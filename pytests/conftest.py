@@ -20,6 +20,17 @@ from lakehouse.config import PROJECT_DIR, Settings, load_settings
 
 ARTIFACTS_DIR = Path(__file__).resolve().parent / "artifacts"
 
+# The gold models analysts query (models/marts).
+GOLD_MODELS = (
+    "dim_customers",
+    "dim_dates",
+    "dim_shopping_malls",
+    "dim_product_categories",
+    "fct_sales",
+    "sales_by_customer",
+    "monthly_sales",
+)
+
 
 def test_settings() -> Settings:
     state_dir = Path(

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from conftest import GOLD_MODELS
 from independent import accepted_customers, accepted_sales
 from test_server import LAKEHOUSE, free_port, isolated_env, lakehouse_cli
 
@@ -346,15 +347,7 @@ def test_docs_show_lineage_in_a_browser(built_pipeline, artifacts_dir: Path, tmp
         for node in manifest["nodes"].values()
         if node["resource_type"] == "model" and node["schema"] == "gold"
     ]
-    assert {node["name"] for node in gold_models} >= {
-        "fct_sales",
-        "dim_customers",
-        "dim_dates",
-        "dim_shopping_malls",
-        "dim_product_categories",
-        "sales_by_customer",
-        "monthly_sales",
-    }
+    assert {node["name"] for node in gold_models} >= set(GOLD_MODELS)
     for node in gold_models:
         entry = catalog["nodes"].get(node["unique_id"])
         assert entry, f"{node['name']} is missing from the catalog"

@@ -15,21 +15,11 @@ from pathlib import Path
 import independent
 import pandas as pd
 import pytest
-from conftest import BuiltPipeline
+from conftest import GOLD_MODELS, BuiltPipeline
 
 from lakehouse.anomalies import ANOMALIES
 from lakehouse.connection import query
 from lakehouse.dbt_runner import run_dbt
-
-GOLD_TABLES = [
-    "dim_customers",
-    "dim_dates",
-    "dim_shopping_malls",
-    "dim_product_categories",
-    "fct_sales",
-    "sales_by_customer",
-    "monthly_sales",
-]
 
 
 def rows(pipeline: BuiltPipeline, sql: str) -> list[tuple]:
@@ -204,7 +194,7 @@ def test_gold_equals_the_independent_computation(built_pipeline: BuiltPipeline) 
 def gold_checksums(pipeline: BuiltPipeline) -> dict[str, tuple]:
     """Row count and an order-independent checksum of every gold table."""
     checksums = {}
-    for table in GOLD_TABLES:
+    for table in GOLD_MODELS:
         ((count, checksum),) = rows(
             pipeline,
             f"select count(*), sum(crc32(to_json(struct(*)))) from gold.{table}",
