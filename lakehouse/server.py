@@ -69,6 +69,9 @@ def spark_confs(settings: Settings) -> dict[str, str]:
         "spark.sql.adaptive.enabled": "true",
         "spark.sql.adaptive.coalescePartitions.enabled": "true",
         "spark.sql.session.timeZone": "UTC",
+        # Jobs share the cores fairly: analysts' queries do not wait for a build's stages.
+        "spark.scheduler.mode": "FAIR",
+        "spark.scheduler.allocation.file": str(RESOURCES / "fairscheduler.xml"),
         "spark.ui.showConsoleProgress": "false",
         # Delta: fewer, larger files on write; no vacuum safety check surprises in dev.
         "spark.databricks.delta.optimizeWrite.enabled": "true",

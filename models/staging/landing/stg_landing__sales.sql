@@ -4,10 +4,11 @@
     kept and flagged; nothing is filtered here except each file's header line and blank lines
     (which carry no data).
 
-    Files whose header is not the contract's (an extra or reordered column) come with a
-    layout in the var `sales_file_layouts`, which `lakehouse run` derives from each file's
-    header before the build (lakehouse/landing.py): such a file is parsed by its own width
-    and its required columns are taken by position; extra columns are ignored.
+    Each line is split by the layout of its file: the contract's 7 columns in order, or, for
+    a file whose header differs (an extra or reordered column), the layout given in the var
+    `sales_file_layouts`, which `lakehouse run` derives from each file's header before the
+    build (lakehouse/landing.py): the file's own width, the required columns taken from
+    their positions, extra columns ignored.
 #}
 
 {%- set layouts = var('sales_file_layouts', {}) -%}
@@ -17,14 +18,35 @@
     'invoice_no', 'customer_id', 'category', 'quantity',
     'price', 'invoice_date', 'shopping_mall'
 ] -%}
-{%- set csv_options -%}
-            map(
-                'mode', 'PERMISSIVE',
-                'columnNameOfCorruptRecord', '_corrupt_record',
-                'ignoreLeadingWhiteSpace', 'false',
-                'ignoreTrailingWhiteSpace', 'false'
-            )
-{%- endset %}
+
+{#-
+    One parse per layout: the contract's for every file without a layout of its own, then
+    one per file that has one. A parse reads its files' lines by position (c0, c1, ...).
+-#}
+{%- set contract_layout = {'width': sales_columns | length, 'positions': {}} -%}
+{%- for column in sales_columns -%}
+{%- do contract_layout.positions.update({column: loop.index0}) -%}
+{%- endfor -%}
+{%- set parses = [{'layout': contract_layout, 'files': 'true'}] -%}
+{%- if layouts -%}
+{%- set quoted_names = [] -%}
+{%- for file_name in layouts -%}
+{%- do quoted_names.append(sql_string(file_name)) -%}
+{%- do parses.append({
+    'layout': layouts[file_name], 'files': 'source_file = ' ~ sql_string(file_name)
+}) -%}
+{%- endfor -%}
+{%- do parses[0].update({
+    'files': 'source_file not in (' ~ quoted_names | join(', ') ~ ')'
+}) -%}
+{%- endif -%}
+{%- for parse in parses -%}
+{%- set fields = [] -%}
+{%- for position in range(parse.layout.width) -%}
+{%- do fields.append('c' ~ position ~ ' string') -%}
+{%- endfor -%}
+{%- do parse.update({'schema': (fields + ['_corrupt_record string']) | join(', ')}) -%}
+{%- endfor %}
 
 with
 
@@ -55,36 +77,19 @@ data_lines as (
 ),
 
 parsed as (
-
-    select
-        raw_line,
-        source_file,
-        delivered_at,
-        from_csv(
-            raw_line,
-            'invoice_no string, customer_id string, category string, quantity string, '
-            || 'price string, invoice_date string, shopping_mall string, '
-            || '_corrupt_record string',
-            {{ csv_options }}
-        ) as fields
-    from data_lines
-    {%- if layouts %}
-    where source_file not in (
-        {%- for file_name in layouts %}{{ sql_string(file_name) }}{{ ", " if not loop.last }}{% endfor -%}
-    )
-    {%- endif %}
-    {%- for file_name, layout in layouts.items() %}
+    {%- for parse in parses %}
+    {%- if not loop.first %}
 
     union all
+    {%- endif %}
 
-    {# Parsed by the file's own width (c0, c1, ...), required columns taken by position. #}
     select
         raw_line,
         source_file,
         delivered_at,
         named_struct(
             {%- for column in sales_columns %}
-            '{{ column }}', by_position.c{{ layout.positions[column] }},
+            '{{ column }}', by_position.c{{ parse.layout.positions[column] }},
             {%- endfor %}
             '_corrupt_record', by_position._corrupt_record
         ) as fields
@@ -95,12 +100,16 @@ parsed as (
             delivered_at,
             from_csv(
                 raw_line,
-                '{% for position in range(layout.width) %}c{{ position }} string, {% endfor %}'
-                || '_corrupt_record string',
-                {{ csv_options }}
+                '{{ parse.schema }}',
+                map(
+                    'mode', 'PERMISSIVE',
+                    'columnNameOfCorruptRecord', '_corrupt_record',
+                    'ignoreLeadingWhiteSpace', 'false',
+                    'ignoreTrailingWhiteSpace', 'false'
+                )
             ) as by_position
         from data_lines
-        where source_file = {{ sql_string(file_name) }}
+        where {{ parse.files }}
     )
     {%- endfor %}
 
