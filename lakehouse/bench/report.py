@@ -47,6 +47,14 @@ def _gb(memory: str) -> float:
     return float(number) * factor
 
 
+def _end_to_end_verdict(error: str | None) -> str:
+    if not error:
+        return "met"
+    if "interrupted" in error:  # stopped by hand: no verdict either way
+        return f"not measured: stopped during {error.split(':')[0]}"
+    return f"missed: {error.splitlines()[0]}"
+
+
 def _server_peak_mb(entry: dict) -> float | None:
     """The server's peak RSS: the kernel's high-water mark where known, else the sampled."""
     sampled = max((entry.get("server_peak_rss_mb") or {}).values(), default=None)
@@ -119,7 +127,7 @@ def targets(results: dict) -> list[dict[str, str]]:
         add(
             "10M rows end to end without failure",
             "completed: " + (", ".join(ten["completed"]) or "nothing"),
-            "met" if not ten.get("error") else f"missed: {ten['error'].splitlines()[0]}",
+            _end_to_end_verdict(ten.get("error")),
         )
     if ten is not None:
         setting = ten.get("run_settings", {}).get("driver_memory", "?")

@@ -199,7 +199,7 @@ class Bench:
             entry["error"] = f"{phase}: {_server_message(exc)}"
             self.say(f"[{label}] FAILED in {entry['error']}")
         except KeyboardInterrupt:
-            entry["error"] = f"{phase}: interrupted (Ctrl-C or SIGINT)"
+            entry["error"] = f"{phase}: interrupted (Ctrl-C or SIGTERM)"
             raise
         finally:
             sampler.stop()
