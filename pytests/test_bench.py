@@ -163,7 +163,7 @@ def test_report_renders_tables_and_writes_json_chart_and_docs_copy(tmp_path: Pat
     assert "| 1M | 1,000,010 |" in markdown
     assert markdown.index("| 100k |") < markdown.index("| 1M |") < markdown.index("| 10M |")
     assert "`top_customers`" in markdown and "0.60 / 0.69" in markdown
-    assert "## Failures" in markdown and "incremental_build: boom" in markdown
+    assert "## Failures and interruptions" in markdown and "incremental_build: boom" in markdown
     assert "| 1M | 300 | 1500 | 2500 | - | - | 9216 | 6g |" in markdown  # memory table
     assert "| 1M | - | 3.5 | - | - | - |" in markdown  # load average after each phase
     assert markdown.rstrip().endswith("bloom filters")

@@ -277,7 +277,7 @@ def render_markdown(results: dict, chart_link: str = "chart.png", findings: str 
     out += ["## Scan metrics of the one-month query", ""]
     out += [
         "Files of `gold.fct_sales` (Delta `describe detail`) against the distinct files "
-        "`input_file_name()` reports under a filter on the partition columns.",
+        "(`_metadata.file_path`) of the rows a filter on the partition columns returns.",
         "",
     ]
     body = []
@@ -319,7 +319,7 @@ def render_markdown(results: dict, chart_link: str = "chart.png", findings: str 
 
     failures = [(label, entry) for label, entry in sizes if entry.get("error")]
     if failures:
-        out += ["## Failures", ""]
+        out += ["## Failures and interruptions", ""]
         for label, entry in failures:
             completed = ", ".join(entry["completed"]) or "nothing"
             out += [f"- **{label}**: completed {completed}; then `{entry['error']}`"]
