@@ -26,7 +26,7 @@ $(STAMP): requirements.lock pyproject.toml
 	@touch $@
 
 test: setup  ## the whole test suite (starts its own server on port 10011)
-	$(BIN)/pytest
+	$(BIN)/pytest --durations=15
 
 lint: setup  ## SQL and Python lint
 	$(BIN)/sqlfluff lint models analyses macros tests

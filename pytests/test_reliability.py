@@ -333,6 +333,9 @@ def fingerprint_where(settings: Settings, condition: str) -> tuple:
 SOAK_SESSIONS = 8
 SOAK_MAX_QUERIES_PER_SESSION = 200
 SOAK_MIN_QUERIES_PER_SESSION = 25
+# A pause between one session's queries, as a person or dashboard leaves: back-to-back
+# queries from 8 sessions would take most of two cores from the build they run beside.
+SOAK_THINK_TIME_S = 1.0
 SOAK_QUERIES = [
     "select count(*), sum(amount_try) from gold.fct_sales",
     "select count(*), sum(amount_try) from gold.fct_sales "
@@ -354,7 +357,8 @@ def _start_dbt(settings: Settings, landing: Path, args: list[str], output=subpro
 
 
 def _soak(settings: Settings, expected: dict[str, list], build: subprocess.Popen) -> dict:
-    """SOAK_SESSIONS JDBC sessions, each running its queries in turn while the build runs;
+    """SOAK_SESSIONS JDBC sessions, each running its queries in turn (with a think time)
+    while the build runs;
     every answer must be the committed one (a half-written table would give another count
     or sum)."""
     latencies: list[float] = []
@@ -385,6 +389,7 @@ def _soak(settings: Settings, expected: dict[str, list], build: subprocess.Popen
                         during_build[0] += build_running
                         if answer != expected[sql]:
                             wrong_answers.append(f"{sql}: {answer} != {expected[sql]}")
+                    time.sleep(SOAK_THINK_TIME_S)
         except Exception as error:  # noqa: BLE001 - a session that could not open
             with lock:
                 failures.append(f"session {number}: {error}"[:300])
