@@ -13,7 +13,6 @@ import os
 import signal
 import statistics
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -24,6 +23,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from conftest import BuiltPipeline
+from test_server import lakehouse_cli
 
 from lakehouse import server
 from lakehouse.config import PROJECT_DIR, Settings, dbt_env
@@ -31,21 +31,9 @@ from lakehouse.connection import connect, query
 from lakehouse.dbt_runner import dbt_executable
 from lakehouse.landing import dbt_args_checked
 
-LAKEHOUSE = [sys.executable, "-m", "lakehouse.cli"]
 LAYERS = ("bronze", "silver", "gold")
 # Columns that say when a row was loaded, not what it holds.
 VOLATILE_COLUMNS = {"_loaded_at"}
-
-
-def lakehouse_cli(*args: str, timeout: int = 1200) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [*LAKEHOUSE, *args],
-        cwd=PROJECT_DIR,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
 
 
 def tables(settings: Settings, schema: str) -> list[str]:
@@ -245,7 +233,7 @@ def test_odd_but_valid_deliveries_load_with_warnings_and_lose_nothing(
     original = sales_dir / "sales_data.csv"
     (sales_dir / "sales_data_resent.csv").write_bytes(original.read_bytes())
 
-    result = lakehouse_cli("dbt", "build")
+    result = lakehouse_cli("dbt", "build", timeout=1200)
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
     warnings = [line.strip() for line in result.stdout.splitlines() if "WARNING:" in line]
     assert (
@@ -501,10 +489,7 @@ def test_a_second_process_on_the_derby_metastore_gets_a_clear_message(
     pid_file.replace(hidden)
     try:
         env = dict(os.environ, LAKEHOUSE_PORT=str(lakehouse_server.port + 1))
-        result = subprocess.run(
-            [*LAKEHOUSE, "server", "start"], cwd=PROJECT_DIR, env=env,
-            capture_output=True, text=True, timeout=300, check=False,
-        )  # fmt: skip
+        result = lakehouse_cli("server", "start", env=env)
     finally:
         hidden.replace(pid_file)
     assert result.returncode == 1
