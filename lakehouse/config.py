@@ -75,10 +75,6 @@ class Settings:
         override = os.environ.get("LAKEHOUSE_LANDING_DIR", "").strip()
         return Path(override).resolve() if override else self.state_dir / "landing"
 
-    @property
-    def jdbc_url(self) -> str:
-        return f"jdbc:hive2://{self.host}:{self.port}/default"
-
     def with_overrides(self, **changes: object) -> Settings:
         """A copy with the non-None values replaced (CLI options win over the environment)."""
         return replace(self, **{k: v for k, v in changes.items() if v is not None})

@@ -19,6 +19,11 @@ def client_host(settings: Settings) -> str:
     return "127.0.0.1" if settings.host in ("0.0.0.0", "::", "") else settings.host
 
 
+def jdbc_url(settings: Settings, schema: str = "gold", port: int | None = None) -> str:
+    """The JDBC URL a client on this machine uses; analysts' tables are in the gold schema."""
+    return f"jdbc:hive2://{client_host(settings)}:{port or settings.port}/{schema}"
+
+
 @contextmanager
 def connect(settings: Settings, timeout_s: int | None = None) -> Iterator[Any]:
     """A PyHive connection to the server (the same driver dbt-spark uses)."""
@@ -48,8 +53,7 @@ def query(settings: Settings, sql: str) -> list[tuple]:
 
 
 def beeline_command(settings: Settings, schema: str = "default") -> list[str]:
-    url = f"jdbc:hive2://{client_host(settings)}:{settings.port}/{schema}"
-    command = [str(beeline()), "-u", url]
+    command = [str(beeline()), "-u", jdbc_url(settings, schema)]
     user = os.environ.get("LAKEHOUSE_USER")
     password = os.environ.get("LAKEHOUSE_PASSWORD")
     if user:

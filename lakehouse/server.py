@@ -21,7 +21,7 @@ import psutil
 from lakehouse import metastore
 from lakehouse.auth import SECRET_ENV, ServerAuth, check_access, server_auth
 from lakehouse.config import Settings
-from lakehouse.connection import client_host, query
+from lakehouse.connection import client_host, jdbc_url, query
 from lakehouse.errors import LakehouseError
 from lakehouse.jars import RESOURCES, fetch_jars
 from lakehouse.java import check_java
@@ -368,7 +368,7 @@ def describe_status(settings: Settings) -> tuple[bool, str]:
     return True, (
         f"up: pid {info.pid}, {info.host}:{info.port}, uptime {_duration(info.uptime_s)}, "
         f"memory {rss_mb:.0f} MB, {'answering' if answering else 'NOT answering'} on its port\n"
-        f"JDBC: jdbc:hive2://{client_host(settings)}:{info.port}/default"
+        f"JDBC: {jdbc_url(settings, port=info.port)}"
     )
 
 

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 from lakehouse.config import PROJECT_DIR, Settings
-from lakehouse.connection import client_host, connect
+from lakehouse.connection import connect, jdbc_url
 
 LAYER_TABLES = [
     ("bronze", "bronze.stg_landing__sales", "sales lines received"),
@@ -64,13 +64,12 @@ def format_summary(settings: Settings, not_passed: list[dict]) -> str:
     lines.append(f"Data tests: {len(warned)} warned, {len(failed)} failed "
                  "(failing rows kept in the `audit` schema):")  # fmt: skip
     lines += [f"  {t['status']:<6}{t['test']}  ({t['failures']} rows)" for t in not_passed]
-    host = client_host(settings)
     lines += [
         "",
-        f"JDBC (beeline, DBeaver):  jdbc:hive2://{host}:{settings.port}/gold",
+        f"JDBC (beeline, DBeaver):  {jdbc_url(settings)}",
         "Query gold:               .venv/bin/lakehouse dbt show --inline "
         "'select * from gold.monthly_sales'",
-        "Docs and lineage:         .venv/bin/lakehouse dbt docs serve --port 8080",
+        "Docs and lineage:         .venv/bin/lakehouse docs   (http://127.0.0.1:8080)",
         "Server status / logs:     .venv/bin/lakehouse server status | logs",
         "Stop the server:          .venv/bin/lakehouse server stop   (or make stop)",
     ]

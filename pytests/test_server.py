@@ -14,7 +14,7 @@ import pytest
 
 from lakehouse import jars, server
 from lakehouse.config import PROJECT_DIR, Settings
-from lakehouse.connection import beeline_rows, run_beeline
+from lakehouse.connection import beeline_rows, jdbc_url, run_beeline
 from lakehouse.dbt_runner import run_dbt
 from lakehouse.java import find_java
 from lakehouse.spark_home import spark_home
@@ -256,3 +256,13 @@ def test_invalid_port_setting(tmp_path: Path) -> None:
     result = lakehouse_cli("server", "status", env=isolated_env(tmp_path, LAKEHOUSE_PORT="ten"))
     assert result.returncode == 1
     assert "LAKEHOUSE_PORT='ten' is not a TCP port" in result.stderr
+
+
+def test_jdbc_url_points_clients_at_gold(tmp_path: Path) -> None:
+    """start, status and the run summary print this URL: loopback for a wildcard bind, and
+    the gold schema analysts query."""
+    wildcard = Settings(state_dir=tmp_path, host="0.0.0.0", port=10011)
+    assert jdbc_url(wildcard) == "jdbc:hive2://127.0.0.1:10011/gold"
+    assert jdbc_url(wildcard, port=10012) == "jdbc:hive2://127.0.0.1:10012/gold"
+    named = Settings(state_dir=tmp_path, host="lake.example")
+    assert jdbc_url(named, "silver") == "jdbc:hive2://lake.example:10000/silver"

@@ -8,6 +8,7 @@ import sys
 
 from lakehouse import server
 from lakehouse.config import Settings, load_settings
+from lakehouse.connection import jdbc_url
 
 
 def add_server_options(parser: argparse.ArgumentParser) -> None:
@@ -70,7 +71,7 @@ def _start(args: argparse.Namespace) -> int:
         print(f"The Thrift server is already running (pid {info.pid}, port {info.port}).")
     else:
         print(f"The Thrift server is up (pid {info.pid}) after {info.uptime_s:.0f} s.")
-    print(f"JDBC: jdbc:hive2://{server.client_host(settings)}:{info.port}/default")
+    print(f"JDBC: {jdbc_url(settings, port=info.port)}")
     print("Stop it with: lakehouse server stop")
     return 0
 
