@@ -76,6 +76,10 @@ def spark_confs(settings: Settings) -> dict[str, str]:
         # Delta: fewer, larger files on write; no vacuum safety check surprises in dev.
         "spark.databricks.delta.optimizeWrite.enabled": "true",
         "spark.databricks.delta.autoCompact.enabled": "false",
+        # Delta rebuilds a table's snapshot (its list of files) in this many tasks, 50 by
+        # default: on two cores that was about a second per statement touching a Delta table,
+        # half of a build's time at 100k rows (benchmarks/findings.md).
+        "spark.databricks.delta.snapshotPartitions": str(settings.shuffle_partitions),
         # Delta answers min/max from its file statistics as java.time values, which the
         # Thrift server (java.sql values) fails on: `select max(date_col)` would error.
         "spark.databricks.delta.optimizeMetadataQuery.enabled": "false",
