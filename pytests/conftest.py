@@ -10,6 +10,8 @@ between runs while iterating).
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -74,13 +76,16 @@ class BuiltPipeline:
     settings: Settings
     landing_dir: Path
     manifest: dict
+    # Everything `lakehouse run` printed: its steps, dbt's log lines, the doctor's table.
     build_output: str
+    # The end-of-run summary: what follows the last "==> Done in" line.
+    summary: str
 
 
 @pytest.fixture(scope="session")
 def built_pipeline(lakehouse_server: Settings) -> BuiltPipeline:
-    """Generated landing data and one full `dbt build` of the whole project on it."""
-    from lakehouse.dbt_runner import run_dbt
+    """Generated landing data and one run of the main job on it: `lakehouse run
+    --full-refresh` (dbt build, docs generate, the doctor's checks, the summary)."""
     from lakehouse.generate import generate
 
     landing_dir = lakehouse_server.landing_dir
@@ -93,6 +98,19 @@ def built_pipeline(lakehouse_server: Settings) -> BuiltPipeline:
         rates=PIPELINE_RATES,
         overwrite=True,
     )
-    build = run_dbt(lakehouse_server, ["build", "--full-refresh"], capture=True)
-    assert build.returncode == 0, build.stdout[-5000:]
-    return BuiltPipeline(lakehouse_server, landing_dir, manifest, build.stdout)
+    # The job finds the test server (state folder, host, port) and the landing folder in the
+    # environment that lakehouse_server and this fixture set; the landing folder is not empty,
+    # so it builds this data set. Unbuffered, the job's own lines stay in order with dbt's.
+    run = subprocess.run(
+        [sys.executable, "-m", "lakehouse.cli", "run", "--full-refresh"],
+        cwd=PROJECT_DIR,
+        env=dict(os.environ, PYTHONUNBUFFERED="1"),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert run.returncode == 0, run.stdout[-5000:] + run.stderr[-3000:]
+    _, done, after = run.stdout.rpartition("\n==> Done in")
+    assert done, f"no summary in the output of `lakehouse run`:\n{run.stdout[-3000:]}"
+    summary = after.partition("\n")[2]
+    return BuiltPipeline(lakehouse_server, landing_dir, manifest, run.stdout, summary)

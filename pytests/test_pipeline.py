@@ -1,13 +1,16 @@
 """The medallion pipeline on generated dirty data: nothing lost, every anomaly accounted for,
-gold equal to an independent computation, idempotent, and incremental by delivery.
+gold equal to an independent computation, a summary that tells the truth, idempotent, and
+incremental by delivery.
 
-The tests in this module share one build (the `built_pipeline` session fixture); the
+The tests in this module share one run of the main job, `lakehouse run` (the `built_pipeline`
+session fixture); the summary tests come before anything changes the tables, and the
 incremental test, which adds a delivery, comes last.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from decimal import Decimal
 from pathlib import Path
@@ -18,8 +21,10 @@ import pytest
 from conftest import GOLD_MODELS, BuiltPipeline
 
 from lakehouse.anomalies import ANOMALIES
-from lakehouse.connection import query
+from lakehouse.cli import build_parser
+from lakehouse.connection import beeline_rows, client_host, query, run_beeline
 from lakehouse.dbt_runner import run_dbt
+from lakehouse.summary import LAYER_TABLES
 
 
 def rows(pipeline: BuiltPipeline, sql: str) -> list[tuple]:
@@ -189,6 +194,137 @@ def test_gold_equals_the_independent_computation(built_pipeline: BuiltPipeline) 
     for customer_id, revenue_try, invoice_count in top:
         assert Decimal(str(revenue_try)) == per_customer[customer_id]
         assert invoice_count == int((sales["customer_id"] == customer_id).sum())
+
+
+# ---------------------------------------------------------------- the main job's summary
+
+
+def summary_sections(summary: str) -> dict[str, list[str]]:
+    """The summary's indented lines under each heading ("Rows per layer:", ...)."""
+    sections: dict[str, list[str]] = {}
+    heading = ""
+    for line in summary.splitlines():
+        if line.startswith("  ") and heading:
+            sections[heading].append(line.strip())
+        elif line.strip():
+            heading = line.strip()
+            sections.setdefault(heading, [])
+    return sections
+
+
+def section(sections: dict[str, list[str]], prefix: str) -> list[str]:
+    (heading,) = [heading for heading in sections if heading.startswith(prefix)]
+    return sections[heading]
+
+
+def number(text: str) -> int:
+    return int(text.replace(",", ""))
+
+
+def test_the_main_job_reused_the_test_server_and_built_the_shared_data(
+    built_pipeline: BuiltPipeline,
+) -> None:
+    output = built_pipeline.build_output
+    assert "Reusing the server" in output  # the session's test server, not a second one
+    assert f"Using the landing files in {built_pipeline.landing_dir}\n" in output
+    assert "is empty: generating" not in output
+    assert "data tests (full refresh)" in output
+    assert re.search(r"Catalog written to \S+catalog\.json", output), "no docs generated"
+    passed = re.search(r"^(\d+) of (\d+) checks passed$", output, re.MULTILINE)
+    assert passed and passed[1] == passed[2], "the doctor's checks did not all pass"
+
+
+def test_summary_counts_equal_the_tables(built_pipeline: BuiltPipeline) -> None:
+    sections = summary_sections(built_pipeline.summary)
+
+    printed = {}
+    for line in sections["Rows per layer:"]:
+        layer, label, count = re.fullmatch(r"(\w+)\s+(.+?)\s+([\d,]+)", line).groups()
+        printed[(layer, label)] = number(count)
+    assert list(printed) == [(layer, label) for layer, _, label in LAYER_TABLES]
+    for layer, table, label in LAYER_TABLES:
+        ((count,),) = rows(built_pipeline, f"select count(*) from {table}")
+        assert printed[(layer, label)] == count, (table, label)
+    files = built_pipeline.manifest["files"]
+    assert printed[("bronze", "sales lines received")] == files["sales"]["rows_total"]
+    assert printed[("bronze", "customer rows received")] == files["customers"]["rows_total"]
+
+    reasons: dict[tuple[str, str], int] = {}
+    for line in section(sections, "Quarantined rows by reason"):
+        if line == "none":
+            continue
+        entity, reason, count = line.split()
+        reasons[(entity, reason)] = number(count)
+    for entity in ("sales", "customers"):
+        table = f"silver.int_{entity}_quarantined"
+        in_table = dict(
+            rows(built_pipeline, f"select primary_reason, count(*) from {table} group by 1")
+        )
+        printed_here = {reason: n for (name, reason), n in reasons.items() if name == entity}
+        assert printed_here and printed_here == in_table, entity
+        ((total,),) = rows(built_pipeline, f"select count(*) from {table}")
+        assert sum(printed_here.values()) == total == printed[("silver", f"{entity} quarantined")]
+
+
+def test_summary_names_the_tests_that_warned_in_the_build(built_pipeline: BuiltPipeline) -> None:
+    """target/run_results.json, which the summary read right after `dbt build`, was replaced by
+    `dbt docs generate` within the same job; the build's own records are dbt's log lines and
+    the rows its on-run-end hook wrote to audit.data_test_history."""
+    sections = summary_sections(built_pipeline.summary)
+    (heading,) = [heading for heading in sections if heading.startswith("Data tests:")]
+    listed = {}
+    for line in sections[heading]:
+        status, test, failures = re.fullmatch(r"(\w+)\s+(\S+)  \((\d+) rows\)", line).groups()
+        listed[test] = (status, int(failures))
+
+    ((invocation_id,),) = rows(
+        built_pipeline,
+        "select invocation_id from audit.data_test_history "
+        "where dbt_command = 'build' and test_name = 'stg_sales__lines_well_formed' "
+        "order by run_started_at desc limit 1",
+    )
+    recorded = rows(
+        built_pipeline,
+        "select test_name, status, failures from audit.data_test_history "
+        f"where invocation_id = '{invocation_id}' and status in ('warn', 'fail', 'error')",
+    )
+    assert recorded, "the dirty build should warn"
+    assert listed == {test: (status, failures) for test, status, failures in recorded}
+    assert {status for status, _ in listed.values()} == {"warn"}
+
+    output = built_pipeline.build_output
+    assert set(listed) == set(re.findall(r"\bWARN \d+ (\S+) \.", output))
+    (warned,) = re.findall(r"Done\. PASS=\d+ WARN=(\d+) ERROR=0 ", output)
+    assert heading.startswith(f"Data tests: {warned} warned, 0 failed")
+    assert int(warned) == len(listed)
+
+
+def test_summary_tells_how_to_connect_open_the_docs_and_stop(
+    built_pipeline: BuiltPipeline,
+) -> None:
+    settings, summary = built_pipeline.settings, built_pipeline.summary
+
+    urls = re.findall(r"jdbc:hive2://[\w.:-]+/\w+", summary)
+    assert f"jdbc:hive2://{client_host(settings)}:{settings.port}/gold" in urls, summary
+    assert all(url.endswith("/gold") for url in urls), urls
+    # The URL's database is gold: an analyst's unqualified table names resolve there.
+    result = run_beeline(settings, "select count(*) as invoices from fct_sales", schema="gold")
+    assert result.returncode == 0, result.stderr[-2000:]
+    ((fact_rows,),) = rows(built_pipeline, "select count(*) from gold.fct_sales")
+    assert beeline_rows(result.stdout) == [{"invoices": str(fact_rows)}]
+
+    # The printed commands exist: `lakehouse --help` parses them (without running them).
+    docs = re.search(r"^.*\blakehouse (docs\b[^\n(,;]*).*$", summary, re.MULTILINE)
+    assert docs, summary
+    parsed = build_parser().parse_args(docs[1].split())
+    assert parsed.command == "docs" and parsed.handler
+    # Where to open them: where that command serves them.
+    address = re.search(r"http://[\w.]+:(\d+)", docs[0])
+    assert address and int(address[1]) == parsed.port, docs[0]
+    stop = re.search(r"\blakehouse (server stop\b[^\n(,;]*)", summary)
+    assert stop, summary
+    parsed = build_parser().parse_args(stop[1].split())
+    assert (parsed.command, parsed.action) == ("server", "stop")
 
 
 def gold_checksums(pipeline: BuiltPipeline) -> dict[str, tuple]:
