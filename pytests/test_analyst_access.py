@@ -23,6 +23,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from browser import headless
 from conftest import GOLD_MODELS
 from independent import accepted_customers, accepted_sales
 from test_server import LAKEHOUSE, free_port, isolated_env, lakehouse_cli
@@ -241,34 +242,6 @@ def test_lakehouse_sql_without_a_server_says_so(tmp_path: Path) -> None:
 # ------------------------------------------------------------------ dbt docs in a browser
 
 
-def _chromium() -> str:
-    for name in ("chromium", "chromium-browser", "google-chrome"):
-        found = shutil.which(name)
-        if found:
-            return found
-    pytest.fail("Chromium is not installed: apt-get install chromium chromium-driver")
-
-
-def _headless(profile: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    command = [
-        _chromium(),
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-        "--disable-quic",
-        "--disable-dev-shm-usage",
-        f"--user-data-dir={profile}",
-        "--window-size=1400,1000",
-        "--virtual-time-budget=20000",
-        *args,
-    ]
-    return subprocess.run(command, capture_output=True, text=True, timeout=180, check=False)
-
-
 def _wait_for_http(url: str, process: subprocess.Popen, timeout_s: float) -> None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
@@ -320,7 +293,7 @@ def test_docs_show_lineage_in_a_browser(built_pipeline, artifacts_dir: Path, tmp
         assert any(node.startswith("model.retail_lakehouse.stg_") for node in ancestors)
 
         page = f"{base}/#!/model/{fct_sales}"
-        dom = _headless(tmp_path / "profile-dom", "--dump-dom", page)
+        dom = headless(tmp_path / "profile-dom", "--dump-dom", page)
         assert dom.returncode == 0, dom.stderr[-2000:]
         assert "fct_sales" in dom.stdout
         assert "int_sales_validated" in dom.stdout  # the page's "Depends on" list
@@ -334,7 +307,7 @@ def test_docs_show_lineage_in_a_browser(built_pipeline, artifacts_dir: Path, tmp
         for index, (file_name, url) in enumerate(views.items()):
             screenshot = artifacts_dir / file_name
             screenshot.unlink(missing_ok=True)
-            shot = _headless(tmp_path / f"profile-shot{index}", f"--screenshot={screenshot}", url)
+            shot = headless(tmp_path / f"profile-shot{index}", f"--screenshot={screenshot}", url)
             assert shot.returncode == 0, shot.stderr[-2000:]
             assert screenshot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
             assert screenshot.stat().st_size > 20_000  # a rendered page, not a blank one
