@@ -3,6 +3,11 @@
     newer than the last one loaded, so a re-delivered (corrected) invoice updates its row
     instead of adding a second one. Partitioned by year and month of the invoice, so a merge
     rewrites only the files of the months it touches and month filters skip the rest.
+    The merge sees only the new deliveries; a post-hook then deletes invoices that silver no
+    longer accepts (a later version was quarantined) and re-flags price outliers against the
+    current threshold (macros/delta/sync_fact_with_silver). Once merges have left more than a
+    few files per month, another compacts the table and Z-orders it by the columns analysts
+    filter on (macros/delta/optimize_if_fragmented).
 #}
 
 {{
@@ -14,7 +19,15 @@
         on_schema_change='fail',
         tblproperties={
             'delta.autoOptimize.optimizeWrite': 'true'
-        }
+        },
+        post_hook=[
+            "{% if is_incremental() %}"
+            "{{ sync_fact_with_silver(this, ref('int_sales_validated')) }}"
+            "{% endif %}",
+            "{{ optimize_if_fragmented(
+                this, ['invoice_year', 'invoice_month'], ['shopping_mall', 'category']
+            ) }}",
+        ]
     )
 }}
 
