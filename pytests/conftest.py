@@ -19,6 +19,7 @@ import pytest
 
 from lakehouse import server
 from lakehouse.config import PROJECT_DIR, Settings, load_settings
+from lakehouse.connection import query
 
 ARTIFACTS_DIR = Path(__file__).resolve().parent / "artifacts"
 
@@ -80,6 +81,8 @@ class BuiltPipeline:
     build_output: str
     # The end-of-run summary: what follows the last "==> Done in" line.
     summary: str
+    # The build's invocation in audit.data_test_history (later builds add their own).
+    build_invocation_id: str
 
 
 @pytest.fixture(scope="session")
@@ -113,4 +116,11 @@ def built_pipeline(lakehouse_server: Settings) -> BuiltPipeline:
     _, done, after = run.stdout.rpartition("\n==> Done in")
     assert done, f"no summary in the output of `lakehouse run`:\n{run.stdout[-3000:]}"
     summary = after.partition("\n")[2]
-    return BuiltPipeline(lakehouse_server, landing_dir, manifest, run.stdout, summary)
+    ((invocation_id,),) = query(
+        lakehouse_server,
+        "select invocation_id from audit.data_test_history "
+        "where dbt_command = 'build' order by run_started_at desc limit 1",
+    )
+    return BuiltPipeline(
+        lakehouse_server, landing_dir, manifest, run.stdout, summary, invocation_id
+    )

@@ -3,8 +3,8 @@ gold equal to an independent computation, a summary that tells the truth, idempo
 incremental by delivery.
 
 The tests in this module share one run of the main job, `lakehouse run` (the `built_pipeline`
-session fixture); the summary tests come before anything changes the tables, and the
-incremental test, which adds a delivery, comes last.
+session fixture); the summary tests come before anything changes the tables, then the
+incremental test adds a sales delivery, and the snapshot test, last, a customers delivery.
 """
 
 from __future__ import annotations
@@ -277,16 +277,11 @@ def test_summary_names_the_tests_that_warned_in_the_build(built_pipeline: BuiltP
         status, test, failures = re.fullmatch(r"(\w+)\s+(\S+)  \((\d+) rows\)", line).groups()
         listed[test] = (status, int(failures))
 
-    ((invocation_id,),) = rows(
-        built_pipeline,
-        "select invocation_id from audit.data_test_history "
-        "where dbt_command = 'build' and test_name = 'stg_sales__lines_well_formed' "
-        "order by run_started_at desc limit 1",
-    )
     recorded = rows(
         built_pipeline,
         "select test_name, status, failures from audit.data_test_history "
-        f"where invocation_id = '{invocation_id}' and status in ('warn', 'fail', 'error')",
+        f"where invocation_id = '{built_pipeline.build_invocation_id}' "
+        "and status in ('warn', 'fail', 'error')",
     )
     assert recorded, "the dirty build should warn"
     assert listed == {test: (status, failures) for test, status, failures in recorded}
@@ -355,9 +350,15 @@ def _table_location(pipeline: BuiltPipeline, table: str) -> Path:
     return Path(location.removeprefix("file:"))
 
 
-def _last_commit_actions(table_dir: Path) -> list[dict]:
-    log = sorted((table_dir / "_delta_log").glob("*.json"))[-1]
-    return [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
+def _last_insert_commit_actions(table_dir: Path) -> list[dict]:
+    """The actions of the latest commit that inserted rows: dbt's merge of the new deliveries
+    (the post-hooks after it delete or re-flag rows, or optimise, and insert nothing)."""
+    for log in sorted((table_dir / "_delta_log").glob("*.json"), reverse=True):
+        actions = [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
+        info = next(a["commitInfo"] for a in actions if "commitInfo" in a)
+        if int(info.get("operationMetrics", {}).get("numTargetRowsInserted", "0")) > 0:
+            return actions
+    raise AssertionError(f"no commit of {table_dir} inserted rows")
 
 
 def test_incremental_delivery_adds_new_rows_and_updates_corrections_only(
@@ -406,7 +407,7 @@ def test_incremental_delivery_adds_new_rows_and_updates_corrections_only(
 
     # The merge touched only the new day's month and the corrected invoice's month.
     touched = {("2023", "3"), (str(old["invoice_date"].year), str(old["invoice_date"].month))}
-    actions = _last_commit_actions(_table_location(built_pipeline, "gold.fct_sales"))
+    actions = _last_insert_commit_actions(_table_location(built_pipeline, "gold.fct_sales"))
     changed = [a.get("add") or a.get("remove") for a in actions if "add" in a or "remove" in a]
     assert changed, "the merge wrote nothing"
     partitions = {(c["partitionValues"]["invoice_year"], c["partitionValues"]["invoice_month"])
@@ -423,3 +424,125 @@ def test_incremental_delivery_adds_new_rows_and_updates_corrections_only(
     )
     assert invoices == len(expected)
     assert Decimal(str(revenue)) == sum(expected["amount_try"])
+
+
+def test_a_rejected_correction_takes_the_invoice_out_of_gold(
+    built_pipeline: BuiltPipeline,
+) -> None:
+    # A later delivery of an accepted invoice whose mall is unknown: that version is
+    # quarantined and supersedes the accepted one, so silver accepts no version of the
+    # invoice any more, and gold must not keep the old one.
+    landing = built_pipeline.landing_dir
+    old = independent.accepted_sales(landing).sort_values("invoice_no").iloc[0]
+    delivery = landing / "sales" / "sales_data_2023-03-11.csv"
+    delivery.write_text(
+        independent.SALES_HEADER
+        + "\n"
+        + f"{old['invoice_no']},{old['customer_id']},{old['category']},{old['quantity']},"
+        f"{old['amount_try']},{old['invoice_date']:%d-%m-%Y},Nowhere Mall\n"
+    )
+
+    # The whole build, with gold's reconciliation test (gold = silver) at severity error.
+    result = run_dbt(built_pipeline.settings, ["build"], capture=True)
+    assert result.returncode == 0, result.stdout[-3000:]
+
+    invoice = old["invoice_no"]
+    fact_rows = rows(built_pipeline, f"select 1 from gold.fct_sales where invoice_no = '{invoice}'")
+    assert fact_rows == []
+    quarantined = rows(
+        built_pipeline,
+        "select primary_reason from silver.int_sales_quarantined "
+        f"where invoice_no = '{invoice}' and _source_file = '{delivery.name}'",
+    )
+    assert quarantined == [("unknown_mall",)]
+    expected = independent.accepted_sales(landing)
+    ((invoices, revenue),) = rows(
+        built_pipeline, "select count(*), sum(amount_try) from gold.fct_sales"
+    )
+    assert (invoices, Decimal(str(revenue))) == (len(expected), sum(expected["amount_try"]))
+    # The outlier flag of every fact row follows silver's current threshold.
+    ((disagreeing,),) = rows(
+        built_pipeline,
+        "select count(*) from gold.fct_sales as fact join silver.int_sales_validated as silver "
+        "on fact.invoice_no = silver.invoice_no "
+        "where fact.is_price_outlier != silver.is_price_outlier",
+    )
+    assert disagreeing == 0
+
+
+def test_fct_sales_is_compacted_and_z_ordered_after_fragmenting_loads(
+    built_pipeline: BuiltPipeline,
+) -> None:
+    # The shared build leaves about one file per month, under the post-hook's threshold; with
+    # the threshold at 0 files per partition, the same macro must optimise the table.
+    fact = "gold.fct_sales"
+    totals_before = rows(built_pipeline, f"select count(*), sum(amount_try) from {fact}")
+    args = {
+        "relation": fact,
+        "partition_by": ["invoice_year", "invoice_month"],
+        "zorder_by": ["shopping_mall", "category"],
+        "max_files_per_partition": 0,
+    }
+    result = run_dbt(
+        built_pipeline.settings,
+        ["run-operation", "optimize_if_fragmented", "--args", json.dumps(args)],
+        capture=True,
+    )
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert "OPTIMIZE ZORDER BY shopping_mall, category" in result.stdout
+
+    # describe history: version, timestamp, userId, userName, operation, operationParameters
+    (latest,) = rows(built_pipeline, f"describe history {fact} limit 1")
+    operation, parameters = latest[4], latest[5]
+    assert operation == "OPTIMIZE"
+    assert re.search(r"zOrderBy.*shopping_mall.*category", str(parameters)), parameters
+    assert rows(built_pipeline, f"select count(*), sum(amount_try) from {fact}") == totals_before
+
+
+def test_a_changed_customer_keeps_its_history_in_the_snapshot(
+    built_pipeline: BuiltPipeline,
+) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    customers_dir = built_pipeline.landing_dir / "customers"
+    accepted = independent.accepted_customers(built_pipeline.landing_dir)
+    customer = accepted.sort_values("customer_id").iloc[0]
+    new_method = "Cash" if customer["payment_method"] != "Cash" else "Debit Card"
+    versions_sql = (
+        "select payment_method, dbt_valid_to is null from snapshots.snp_customers "
+        f"where customer_id = '{customer['customer_id']}' order by dbt_valid_from"
+    )
+    totals_sql = (
+        "select count_if(dbt_valid_to is null), count_if(dbt_valid_to is not null) "
+        "from snapshots.snp_customers"
+    )
+    versions_before = rows(built_pipeline, versions_sql)
+    assert versions_before[-1] == (customer["payment_method"], True)
+    ((current_before, closed_before),) = rows(built_pipeline, totals_sql)
+
+    # A later delivery with one customer whose payment method changed, in the contract's schema.
+    schema = pq.read_schema(customers_dir / "customer_data.parquet")
+    change = pa.Table.from_pylist(
+        [
+            {
+                "customer_id": customer["customer_id"],
+                "gender": customer["gender"],
+                "age": None if pd.isna(customer["age"]) else float(customer["age"]),
+                "payment_method": new_method,
+            }
+        ],
+        schema=schema,
+    )
+    pq.write_table(change, customers_dir / "customer_data_2023-03-10.parquet")
+
+    result = run_dbt(built_pipeline.settings, ["build", "--select", "+snp_customers"], capture=True)
+    assert result.returncode == 0, result.stdout[-3000:]
+
+    # The old version is closed, the new one current; nobody else changed.
+    assert rows(built_pipeline, versions_sql) == [
+        *versions_before[:-1],
+        (customer["payment_method"], False),
+        (new_method, True),
+    ]
+    assert rows(built_pipeline, totals_sql) == [(current_before, closed_before + 1)]

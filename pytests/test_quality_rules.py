@@ -98,15 +98,8 @@ def history_of(pipeline: BuiltPipeline, invocation_id: str) -> dict[str, tuple]:
 
 @pytest.fixture(scope="module")
 def dirty_build(built_pipeline: BuiltPipeline) -> dict[str, tuple]:
-    """The recorded results of the shared full build: the newest `dbt build` invocation that
-    ran the bronze rules (partial builds of other modules leave them out)."""
-    ((invocation_id,),) = query(
-        built_pipeline.settings,
-        "select invocation_id from audit.data_test_history "
-        "where dbt_command = 'build' and test_name = 'stg_sales__lines_well_formed' "
-        "order by run_started_at desc limit 1",
-    )
-    return history_of(built_pipeline, invocation_id)
+    """The recorded results of the shared full build (later builds record their own)."""
+    return history_of(built_pipeline, built_pipeline.build_invocation_id)
 
 
 def anomaly_counts(pipeline: BuiltPipeline) -> dict[str, int]:
