@@ -32,6 +32,18 @@ def ensure_landing_data(settings: Settings) -> bool:
     if not landing_is_empty(settings):
         print(f"Using the landing files in {settings.landing_dir}")
         return False
+    others = sorted(path for path in settings.landing_dir.rglob("*") if path.is_file())
+    if others:
+        # No deliveries, but something else is there (e.g. a manifest left behind): do not
+        # write over it unasked.
+        shown = ", ".join(str(path.relative_to(settings.landing_dir)) for path in others[:3])
+        raise LakehouseError(
+            f"The landing folder {settings.landing_dir} holds no sales CSV (sales/*.csv) or "
+            f"customers Parquet (customers/*.parquet), only: {shown}"
+            + (f" and {len(others) - 3} more." if len(others) > 3 else "."),
+            "Put your deliveries in its sales/ and customers/ folders, or write the default "
+            f"data set over it: lakehouse generate --force --landing {settings.landing_dir}",
+        )
     from lakehouse.generate import generate
 
     print(f"The landing folder {settings.landing_dir} is empty: generating the default data set "

@@ -14,6 +14,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from lakehouse.config import Settings
+from lakehouse.errors import LakehouseError
 from lakehouse.landing import SALES_HEADER
 from lakehouse.pipeline import DEFAULT_ROWS, ensure_landing_data
 
@@ -106,3 +107,21 @@ def test_a_landing_folder_with_files_is_used_as_it_is(
     assert files_in(landing) == before  # the same files, byte for byte, and no manifest
     out = capsys.readouterr().out
     assert out == f"Using the landing files in {landing}\n"
+
+
+def test_a_landing_folder_without_deliveries_but_other_files_is_not_overwritten(
+    settings: Settings,
+) -> None:
+    landing = settings.landing_dir
+    (landing / "sales").mkdir(parents=True)
+    (landing / "manifest.json").write_text("{}")
+    (landing / "sales" / "notes.txt").write_text("deliveries come on Mondays")
+    before = files_in(landing)
+
+    with pytest.raises(LakehouseError) as raised:
+        ensure_landing_data(settings)
+
+    message, hint = raised.value.message, raised.value.hint
+    assert str(landing) in message and "manifest.json" in message and "sales/notes.txt" in message
+    assert f"lakehouse generate --force --landing {landing}" in hint
+    assert files_in(landing) == before
