@@ -156,7 +156,7 @@ def targets(results: dict) -> list[dict[str, str]]:
         label = max(generator_peaks, key=generator_peaks.get)
         peak_gb = generator_peaks[label] / 1024
         add(
-            "generator peak memory < 2 GB (largest size measured)",
+            "generator peak memory < 2 GB (the highest of the sizes)",
             f"{peak_gb:.2f} GB at {label}" + ("" if "10M" in generator_peaks else " (10M not run)"),
             _verdict(peak_gb, 2, below=True),
         )
