@@ -32,15 +32,16 @@ def ensure_landing_data(settings: Settings) -> bool:
     if not landing_is_empty(settings):
         print(f"Using the landing files in {settings.landing_dir}")
         return False
-    others = sorted(path for path in settings.landing_dir.rglob("*") if path.is_file())
+    from lakehouse.generate.writer import name_files, user_files
+
+    others = user_files(settings.landing_dir) if settings.landing_dir.exists() else []
     if others:
         # No deliveries, but something else is there (e.g. a manifest left behind): do not
         # write over it unasked.
-        shown = ", ".join(str(path.relative_to(settings.landing_dir)) for path in others[:3])
         raise LakehouseError(
             f"The landing folder {settings.landing_dir} holds no sales CSV (sales/*.csv) or "
-            f"customers Parquet (customers/*.parquet), only: {shown}"
-            + (f" and {len(others) - 3} more." if len(others) > 3 else "."),
+            "customers Parquet (customers/*.parquet), only: "
+            f"{name_files(settings.landing_dir, others)}.",
             "Put your deliveries in its sales/ and customers/ folders, or write the default "
             f"data set over it: lakehouse generate --force --landing {settings.landing_dir}",
         )

@@ -57,12 +57,10 @@ def prepare_landing(landing: Path, overwrite: bool) -> None:
             "Choose another folder with --landing (or LAKEHOUSE_LANDING_DIR), "
             "or fix its permissions.",
         ) from None
-    existing = _user_files(landing)
+    existing = user_files(landing)
     if existing and not overwrite:
-        shown = ", ".join(str(path.relative_to(landing)) for path in existing[:3])
-        more = f" and {len(existing) - 3} more" if len(existing) > 3 else ""
         raise LakehouseError(
-            f"The landing folder {landing} already holds files ({shown}{more}).",
+            f"The landing folder {landing} already holds files ({name_files(landing, existing)}).",
             "Add --force to replace them (other files in customers/ and sales/ are removed, "
             "since Spark would read them too), or choose another --landing.",
         )
@@ -76,13 +74,19 @@ def prepare_landing(landing: Path, overwrite: bool) -> None:
             path.unlink()
 
 
-def _user_files(landing: Path) -> list[Path]:
+def user_files(landing: Path) -> list[Path]:
     """Files in the landing folder, except the temp files of an interrupted run."""
     return sorted(
         path
         for path in landing.rglob("*")
         if not path.is_dir() and not (path.name.startswith(".") and path.name.endswith(".tmp"))
     )
+
+
+def name_files(landing: Path, files: list[Path]) -> str:
+    """The first three files relative to the landing folder, for a message."""
+    shown = ", ".join(str(path.relative_to(landing)) for path in files[:3])
+    return shown + (f" and {len(files) - 3} more" if len(files) > 3 else "")
 
 
 class CsvOut:
