@@ -58,7 +58,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:
+        if getattr(args, "dbt_args", None) is None:
+            parser.error(f"unrecognized arguments: {' '.join(unknown)}")
+        # `lakehouse dbt --debug build`: dbt's global options before its command are dbt's.
+        args.dbt_args = unknown + args.dbt_args
     if not getattr(args, "handler", None):
         parser.print_help()
         return 2

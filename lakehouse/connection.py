@@ -42,14 +42,16 @@ def connect(settings: Settings, timeout_s: int | None = None) -> Iterator[Any]:
 
 
 def query(settings: Settings, sql: str) -> list[tuple]:
-    """Run one statement and return its rows ([] for statements without a result)."""
+    """Run one statement and return its rows ([] for a statement without a result set).
+
+    Any error, in the statement or while fetching its rows, raises: an empty list always
+    means the statement returned no rows, never that it failed."""
     with connect(settings) as connection:
         cursor = connection.cursor()
         cursor.execute(sql)
-        try:
-            return list(cursor.fetchall())
-        except Exception:  # PyHive raises on fetch for statements without a result set
+        if cursor.description is None:  # the server says there is no result set to fetch
             return []
+        return list(cursor.fetchall())
 
 
 def beeline_command(settings: Settings, schema: str = "default") -> list[str]:

@@ -1,10 +1,12 @@
 """The delivery contract of the landing folder, checked before a build touches any table.
 
 Every file Spark would read from `<landing>/sales/` (CSV) and `<landing>/customers/`
-(Parquet) is looked at cheaply (a CSV's first line, a Parquet file's footer):
+(Parquet) is looked at: a CSV's header line and every byte of it (streamed, to find a byte
+that is not UTF-8 anywhere in the file), a Parquet file's footer:
 
-- a required column that is missing or renamed, a file that is not text or not Parquet:
-  an error naming the file and the column, raised before dbt runs, so gold never changes;
+- a required column that is missing or renamed, a file that is not text (a NUL byte or a
+  byte that is not UTF-8, on any line) or not Parquet: an error naming the file, the column
+  or the line, raised before dbt runs, so gold never changes;
 - an extra column: a warning, and the column is ignored. A CSV whose header differs from the
   contract (extra or reordered columns) gets a layout that bronze parses it with;
 - an empty file or a header-only file: loads zero rows, noted.
@@ -14,15 +16,19 @@ Spark skips files whose names start with `.` or `_` (e.g. `_SUCCESS`), and so do
 
 from __future__ import annotations
 
+import codecs
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import yaml
 
 from lakehouse.errors import LakehouseError
 from lakehouse.profile.readers import CUSTOMER_COLUMNS, SALES_COLUMNS, split_line
 
 SALES_HEADER = ",".join(SALES_COLUMNS)
 _SNIFF_BYTES = 64 * 1024
+_SCAN_CHUNK_BYTES = 4 * 1024 * 1024
 
 
 @dataclass
@@ -84,7 +90,7 @@ def _check_sales_file(path: Path, check: LandingCheck) -> None:
     if not head:
         check.notes.append(f"{name} is empty: it loads zero rows.")
         return
-    not_text = _not_text(head)
+    not_text = _not_text(path)
     if not_text:
         check.problems.append(f"{name} is not a UTF-8 text CSV file ({not_text}).")
         return
@@ -120,17 +126,42 @@ def _check_sales_file(path: Path, check: LandingCheck) -> None:
         }
 
 
-def _not_text(head: bytes) -> str | None:
-    """Why the start of a file is not UTF-8 text (a NUL byte, an invalid byte), else None."""
-    nul_at = head.find(b"\x00")
-    if nul_at >= 0:
-        return f"binary content: a NUL byte at offset {nul_at}"
+def _not_text(path: Path) -> str | None:
+    """Why a file is not UTF-8 text (a NUL byte, a byte that is not UTF-8), with the offset
+    and line of the first such byte, else None. Reads the whole file in chunks (flat memory),
+    so a bad byte on the last line is found as surely as one on the first."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    offset = 0  # bytes of the file before `chunk`
+    lines = 0  # newlines before `chunk`
+    with path.open("rb") as handle:
+        while chunk := handle.read(_SCAN_CHUNK_BYTES):
+            nul_at = chunk.find(b"\x00")
+            if nul_at >= 0:
+                line = lines + chunk.count(b"\n", 0, nul_at) + 1
+                return f"binary content: a NUL byte at offset {offset + nul_at}, line {line}"
+            pending = decoder.getstate()[0]
+            if not pending and chunk.isascii():
+                pass  # plain ASCII: valid UTF-8, no need to decode
+            else:
+                try:
+                    decoder.decode(chunk)
+                except UnicodeDecodeError as error:
+                    # The error's offsets count the bytes the decoder held back from the
+                    # previous chunk (the start of a character cut by the chunk boundary).
+                    at = error.start - len(pending)
+                    line = lines + chunk.count(b"\n", 0, max(at, 0)) + 1
+                    bad = error.object[error.start]
+                    return f"byte 0x{bad:02x} at offset {offset + at}, line {line}, is not UTF-8"
+            offset += len(chunk)
+            lines += chunk.count(b"\n")
     try:
-        head.decode("utf-8")
+        decoder.decode(b"", final=True)
     except UnicodeDecodeError as error:
-        # A multi-byte character cut by the end of the sniff window is not an error.
-        if not (len(head) == _SNIFF_BYTES and error.reason == "unexpected end of data"):
-            return f"byte 0x{head[error.start]:02x} at offset {error.start} is not UTF-8"
+        at = offset - len(error.object) + error.start
+        return (
+            f"byte 0x{error.object[error.start]:02x} at offset {at}, line {lines + 1}, "
+            "is not UTF-8 (a character cut off at the end of the file)"
+        )
     return None
 
 
@@ -174,14 +205,88 @@ def _check_customers_file(path: Path, check: LandingCheck) -> None:
         )
 
 
-# dbt commands that read the landing files (through bronze) and so need the contract checked.
-_READING_COMMANDS = {"build", "run"}
+# dbt commands that read the landing files (through bronze or the source tests) and so need
+# the contract checked: `retry` reruns the failed nodes of one of them, `show` runs a model's
+# query. `seed`, `snapshot`, `compile`, `docs`, `ls`, ... read no landing file.
+_READING_COMMANDS = {"build", "run", "test", "retry", "show"}
+_LAYOUTS_VAR = "sales_file_layouts"
 
 
 def dbt_args_checked(landing_dir: Path, args: list[str]) -> list[str]:
     """dbt arguments for a command over the landing folder: check the contract first (raises
-    on a broken file, before any table changes) and pass the layouts of non-standard files."""
-    if not args or args[0] not in _READING_COMMANDS or "--vars" in args:
+    on a broken file, before any table changes) and pass the layouts of non-standard files.
+
+    The check runs for every command that reads the landing files, whatever flags come with
+    it: dbt's global flags before the command (`dbt --debug build`), and the user's own
+    `--vars`, which are merged with the layouts var, not replaced by it."""
+    if dbt_command(args) not in _READING_COMMANDS:
         return args
     check = require_valid_landing(landing_dir)
-    return [*args, "--vars", check.dbt_vars()] if check.sales_layouts else args
+    if not check.sales_layouts:
+        return args
+    rest, user_vars = _split_vars(args)
+    layouts = dict(user_vars.get(_LAYOUTS_VAR) or {})
+    layouts.update(check.sales_layouts)  # what the files' headers say wins over a stale var
+    merged = {**user_vars, _LAYOUTS_VAR: layouts}
+    return [*rest, "--vars", json.dumps(merged)]
+
+
+def dbt_command(args: list[str]) -> str | None:
+    """The dbt subcommand in `args` (`build` in `--log-level debug build -s x`), or None."""
+    takes_value = _global_options_with_value()
+    expect_value = False
+    for arg in args:
+        if expect_value:
+            expect_value = False
+        elif arg.startswith("-"):
+            expect_value = arg in takes_value  # `--opt value`; `--opt=value` is one argument
+        else:
+            return arg
+    return None
+
+
+def _global_options_with_value() -> set[str]:
+    """dbt's global options that take a value (`--log-level`, `-t`, ...), from dbt itself."""
+    import click
+    from dbt.cli.main import cli
+
+    return {
+        opt
+        for param in cli.params
+        if isinstance(param, click.Option) and not param.is_flag and not param.count
+        for opt in param.opts
+    }
+
+
+def _split_vars(args: list[str]) -> tuple[list[str], dict]:
+    """`args` without their `--vars`, and the vars given (the last `--vars` wins, as in dbt)."""
+    rest: list[str] = []
+    given: str | None = None
+    index = 0
+    while index < len(args):
+        arg = args[index]
+        if arg == "--vars" and index + 1 < len(args):
+            given = args[index + 1]
+            index += 2
+            continue
+        if arg.startswith("--vars="):
+            given = arg.partition("=")[2]
+        else:
+            rest.append(arg)
+        index += 1
+    if given is None or not given.strip():
+        return rest, {}
+    try:
+        parsed = yaml.safe_load(given)
+    except yaml.YAMLError as error:
+        raise LakehouseError(
+            f"--vars is not valid YAML: {error}", "Pass a mapping, e.g. --vars '{key: value}'."
+        ) from None
+    if parsed is None:
+        return rest, {}
+    if not isinstance(parsed, dict):
+        raise LakehouseError(
+            f"--vars must be a mapping of names to values, got: {given}",
+            "Pass a mapping, e.g. --vars '{key: value}'.",
+        )
+    return rest, parsed

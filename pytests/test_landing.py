@@ -10,7 +10,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from lakehouse.errors import LakehouseError
-from lakehouse.landing import SALES_HEADER, check_landing, dbt_args_checked
+from lakehouse.landing import SALES_HEADER, check_landing, dbt_args_checked, dbt_command
 
 LINE = "I100001,C100001,Books,1,15.15,05-08-2022,Kanyon"
 
@@ -54,9 +54,50 @@ def test_a_reordered_header_with_extra_columns_gets_a_layout(landing: Path) -> N
     args = dbt_args_checked(landing, ["build", "--full-refresh"])
     assert args[:3] == ["build", "--full-refresh", "--vars"]
     assert json.loads(args[3])["sales_file_layouts"]["drift.csv"] == layout
-    # Commands that do not read the landing files, and explicit --vars, are left alone.
+    # Commands that do not read the landing files are left alone.
     assert dbt_args_checked(landing, ["docs", "generate"]) == ["docs", "generate"]
-    assert dbt_args_checked(landing, ["build", "--vars", "{}"]) == ["build", "--vars", "{}"]
+    assert dbt_args_checked(landing, ["seed"]) == ["seed"]
+
+
+def test_the_users_vars_and_global_flags_do_not_skip_the_check(landing: Path) -> None:
+    header = "customer_id,invoice_no,category,quantity,price,invoice_date,shopping_mall"
+    (landing / "sales" / "reordered.csv").write_text(header + "\n")
+    layout = check_landing(landing).sales_layouts["reordered.csv"]
+    # The user's own --vars are kept and the layouts added to them (dbt reads the last
+    # --vars only, so there is exactly one), in either spelling of the option.
+    for given in (["--vars", "{day: '2023-03-10'}"], ["--vars={day: '2023-03-10'}"]):
+        args = dbt_args_checked(landing, ["run", *given, "-s", "bronze"])
+        assert args[:3] == ["run", "-s", "bronze"] and args[3] == "--vars"
+        assert json.loads(args[4]) == {
+            "day": "2023-03-10",
+            "sales_file_layouts": {"reordered.csv": layout},
+        }
+    # Global flags before the command, with and without a value of their own.
+    args = dbt_args_checked(landing, ["--debug", "--log-level", "info", "build"])
+    assert args[:5] == ["--debug", "--log-level", "info", "build", "--vars"]
+    assert json.loads(args[5]) == {"sales_file_layouts": {"reordered.csv": layout}}
+    assert dbt_command(["--log-path", "build", "seed"]) == "seed"  # a value, not the command
+    assert dbt_command(["--log-format=json", "-t", "local", "retry"]) == "retry"
+
+    # A broken file stops every spelling of a build, whatever flags and vars come with it.
+    (landing / "sales" / "renamed.csv").write_text(SALES_HEADER.replace("price", "amount") + "\n")
+    for command in (
+        ["build", "--vars", "{x: 1}"],
+        ["--no-partial-parse", "build"],
+        ["--log-level", "debug", "run", "--vars={}"],
+        ["-q", "test"],
+        ["retry"],
+    ):
+        with pytest.raises(LakehouseError, match="renamed.csv: required column 'price'"):
+            dbt_args_checked(landing, command)
+
+
+def test_vars_that_are_not_a_mapping_are_refused(landing: Path) -> None:
+    (landing / "sales" / "reordered.csv").write_text(
+        "customer_id,invoice_no,category,quantity,price,invoice_date,shopping_mall\n"
+    )
+    with pytest.raises(LakehouseError, match="--vars must be a mapping"):
+        dbt_args_checked(landing, ["build", "--vars", "[1, 2]"])
 
 
 def test_every_problem_is_named_with_its_file_and_column(landing: Path) -> None:
@@ -72,9 +113,10 @@ def test_every_problem_is_named_with_its_file_and_column(landing: Path) -> None:
     (customers / "broken.parquet").write_bytes(b"PAR1 not really")
     problems = check_landing(landing).problems
     assert problems == [
-        "sales/garbage.csv is not a UTF-8 text CSV file (binary content: a NUL byte at offset 10).",
+        "sales/garbage.csv is not a UTF-8 text CSV file "
+        "(binary content: a NUL byte at offset 10, line 1).",
         f"sales/latin1.csv is not a UTF-8 text CSV file "
-        f"(byte 0xe9 at offset {len(SALES_HEADER) + 31} is not UTF-8).",
+        f"(byte 0xe9 at offset {len(SALES_HEADER) + 31}, line 2, is not UTF-8).",
         f"sales/no_price.csv: required column 'price' is missing (header: "
         f"{SALES_HEADER.replace(',price', '')}).",
         "sales/twice.csv: column 'quantity' appears more than once.",
@@ -101,3 +143,68 @@ def test_empty_header_only_and_hidden_files(landing: Path) -> None:
         "sales/header_only.csv has a header and no data lines: it loads zero rows.",
         "customers/empty.parquet is empty: it loads zero rows.",
     ]
+
+
+def test_a_bad_byte_deep_in_a_big_file_is_found_with_its_line(landing: Path) -> None:
+    # Far past the first 64 KiB and across several read chunks: line 900,002 of the file.
+    good = (LINE + "\n").encode() * 900_000
+    (landing / "sales" / "late_latin1.csv").write_bytes(
+        SALES_HEADER.encode() + b"\n" + good + b"I2,C1,Books,1,1,01-01-2022,Caf\xe9\n" + good
+    )
+    (landing / "sales" / "late_nul.csv").write_bytes(
+        SALES_HEADER.encode() + b"\n" + good + b"I3,C1,Books,1,1,01-01-2022,Kan\x00yon\n"
+    )
+    bad_at = len(SALES_HEADER) + 1 + len(good) + 30
+    assert check_landing(landing).problems == [
+        f"sales/late_latin1.csv is not a UTF-8 text CSV file "
+        f"(byte 0xe9 at offset {bad_at}, line 900002, is not UTF-8).",
+        f"sales/late_nul.csv is not a UTF-8 text CSV file "
+        f"(binary content: a NUL byte at offset {bad_at}, line 900002).",
+    ]
+    with pytest.raises(LakehouseError, match="late_latin1.csv .* line 900002"):
+        dbt_args_checked(landing, ["build"])
+
+
+def test_characters_cut_by_a_read_chunk_are_fine_but_not_at_the_end_of_the_file(
+    landing: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # "Çarşı" around every possible chunk boundary of a small chunk size.
+    text = (SALES_HEADER + "\n" + "I1,C1,Books,1,1,01-01-2022,Çarşı\n" * 50).encode()
+    (landing / "sales" / "turkish.csv").write_bytes(text)
+    (landing / "sales" / "cut.csv").write_bytes(text + "ş".encode()[:1])
+    for size in (1, 2, 3, 7, 64):
+        monkeypatch.setattr("lakehouse.landing._SCAN_CHUNK_BYTES", size)
+        assert check_landing(landing).problems == [
+            f"sales/cut.csv is not a UTF-8 text CSV file (byte 0xc5 at offset "
+            f"{len(text)}, line 52, is not UTF-8 (a character cut off at the end of the file)).",
+        ], size
+
+
+def test_lakehouse_dbt_passes_global_flags_and_checks_first(
+    landing: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    import subprocess
+
+    from lakehouse import cli
+    from lakehouse.commands import dbt as dbt_command_module
+
+    ran: list[list[str]] = []
+
+    def fake_run_dbt(settings, args, capture=False):
+        ran.append(args)
+        return subprocess.CompletedProcess(args, 0)
+
+    monkeypatch.setattr(dbt_command_module, "run_dbt", fake_run_dbt)
+    monkeypatch.setenv("LAKEHOUSE_LANDING_DIR", str(landing))
+    reordered = "customer_id,invoice_no,category,quantity,price,invoice_date,shopping_mall"
+    (landing / "sales" / "reordered.csv").write_text(reordered + "\n")
+
+    assert cli.main(["dbt", "--log-level", "info", "build", "--vars", "{x: 1}"]) == 0
+    assert ran[-1][:4] == ["--log-level", "info", "build", "--vars"]
+    assert json.loads(ran[-1][4])["x"] == 1
+    assert "reordered.csv" in json.loads(ran[-1][4])["sales_file_layouts"]
+
+    (landing / "sales" / "renamed.csv").write_text(SALES_HEADER.replace("price", "amount") + "\n")
+    assert cli.main(["dbt", "--debug", "run", "--vars", "{x: 1}"]) == 1
+    assert len(ran) == 1  # dbt never started
+    assert "renamed.csv: required column 'price' is missing" in capsys.readouterr().err

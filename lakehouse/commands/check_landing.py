@@ -14,10 +14,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "check-landing",
         help="check the landing files' columns and formats before a build",
         description="Looks at every file a build would read (sales/*.csv headers, "
-        "customers/*.parquet schemas): a missing or renamed column, a binary CSV or an "
-        "unreadable Parquet file is an error naming the file and column (exit 1); extra "
+        "customers/*.parquet schemas, every byte of every CSV): a missing or renamed column, "
+        "a CSV with a NUL byte or a byte that is not UTF-8 on any line, or an unreadable "
+        "Parquet file is an error naming the file and column or line (exit 1); extra "
         "columns are warnings; empty and header-only files are notes. `lakehouse run` and "
-        "`lakehouse dbt build|run` run the same check first.",
+        "`lakehouse dbt build|run|test|retry|show` run the same check first; plain dbt runs "
+        "it in an on-run-start hook.",
     )
     parser.add_argument(
         "--landing",

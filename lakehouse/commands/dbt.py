@@ -14,8 +14,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "dbt",
         help="run any dbt command with this project's profile (e.g. `lakehouse dbt build`)",
         description="Runs dbt in the project folder with DBT_PROFILES_DIR=profiles and the "
-        "server's host, port and landing folder in the environment. `build` and `run` check "
-        "the landing files' columns first (see `lakehouse check-landing`).",
+        "server's host, port and landing folder in the environment. The commands that read "
+        "the landing files (build, run, test, retry, show) check them against the delivery "
+        "contract first, whatever flags and --vars come with them (see `lakehouse "
+        "check-landing`); files with extra or reordered columns get their layout added to "
+        "--vars.",
         add_help=False,
     )
     parser.add_argument("dbt_args", nargs=argparse.REMAINDER, help="arguments passed to dbt")

@@ -1,0 +1,192 @@
+{#
+    The delivery contract, checked inside dbt: an on-run-start hook, run after
+    register_landing_tables, so a plain `dbt build` (without the `lakehouse` CLI, which runs
+    the same check in Python first) stops before any model is built when a landing file
+    breaks the contract, with the same message as `lakehouse check-landing`.
+
+    Only for the commands that read the landing files (build, run, test, retry). Per file:
+    - sales CSV: the header line (Spark reads the first line only), with every required
+      column once. A header that is not the contract's (extra or reordered columns) needs its
+      layout in the var `sales_file_layouts` (the CLI passes it), else bronze would read the
+      columns by the contract's positions: the hook stops and prints the --vars to pass;
+    - sales CSV: every line is valid UTF-8 without NUL bytes (one scan of the sales lines,
+      about 5 s per 10M lines on 2 cores, 8.4 s for the whole hook);
+    - customers Parquet: the schema in the footer, with the required columns and types.
+    Empty files load zero rows and pass. A Parquet file none of whose rows can be read (a
+    broken footer, or no rows at all) has its schema read last, after a log line naming it:
+    a broken footer stops the run there with Spark's own error.
+#}
+{% macro check_landing_files() %}
+    {% if execute and flags.WHICH in ['build', 'run', 'test', 'retry'] %}
+        {% set root = landing_path() %}
+        {% set problems = [] %}
+        {% set sales_files = landing_files(root ~ '/sales') %}
+        {% set customers_files = landing_files(root ~ '/customers') %}
+        {% set not_text = sales_encoding_problems(sales_files) %}
+        {% for file in sales_files %}
+            {% if file.name in not_text %}
+                {% do problems.append(not_text[file.name]) %}
+            {% else %}
+                {% do problems.extend(sales_header_problems(file)) %}
+            {% endif %}
+        {% endfor %}
+        {% set readable = readable_parquet_files(customers_files) %}
+        {% set unread = [] %}
+        {% for file in customers_files %}
+            {% if file.name in readable %}
+                {% do problems.extend(customers_schema_problems(file)) %}
+            {% else %}
+                {% do unread.append(file) %}
+            {% endif %}
+        {% endfor %}
+        {#- A file no row could be read from is a broken footer or a file without rows: its
+            schema is read last, as reading a broken footer fails the query. -#}
+        {% for file in unread %}
+            {% if problems %}
+                {% do problems.append("customers/" ~ file.name ~ ": not checked, no row of it "
+                    ~ "could be read (a broken Parquet footer, or no rows); "
+                    ~ "`lakehouse check-landing` tells which.") %}
+            {% else %}
+                {{ log("Reading the Parquet footer of customers/" ~ file.name ~ " (no row of "
+                    ~ "it could be read; if Spark fails here, the file is not a readable "
+                    ~ "Parquet file)", info=true) }}
+                {% do problems.extend(customers_schema_problems(file)) %}
+            {% endif %}
+        {% endfor %}
+        {% if problems %}
+            {{ exceptions.raise_compiler_error(
+                "The landing folder " ~ root ~ " breaks the delivery contract; no table was "
+                ~ "changed:\n  - " ~ problems | join("\n  - ")
+                ~ "\n  -> Fix or remove the named files (move them aside, e.g. into a "
+                ~ "`_rejected/` subfolder), then rerun. Expected sales columns: "
+                ~ var('sales_csv_header') ~ "; customer columns: "
+                ~ landing_customer_columns().keys() | join(',') ~ ".") }}
+        {% endif %}
+        {{ log("Landing files checked against the delivery contract: "
+            ~ sales_files | length ~ " sales, " ~ customers_files | length ~ " customers.",
+            info=true) }}
+    {% endif %}
+{% endmacro %}
+
+
+{% macro landing_customer_columns() %}
+    {{ return({
+        'customer_id': 'string', 'gender': 'string', 'age': 'double', 'payment_method': 'string'
+    }) }}
+{% endmacro %}
+
+
+{#- The files Spark reads in a landing folder (binaryFile lists them without reading them;
+    like the text and Parquet tables, it skips hidden and `_` files and empty files). -#}
+{% macro landing_files(folder) %}
+    {% set listing = run_query(
+        "select _metadata.file_name, path from binaryFile.`" ~ folder | replace('`', '``')
+        ~ "` order by 1") %}
+    {% set files = [] %}
+    {% for row in listing.rows %}
+        {% do files.append({'name': row[0], 'path': row[1]}) %}
+    {% endfor %}
+    {{ return(files) }}
+{% endmacro %}
+
+
+{% macro sales_header_problems(file) %}
+    {% set name = 'sales/' ~ file.name %}
+    {% set problems = [] %}
+    {% set first = run_query(
+        "select value from text.`" ~ file.path | replace('`', '``') ~ "` limit 1") %}
+    {% set header = (first.rows[0][0] if first.rows else '') | replace('\ufeff', '') %}
+    {% set required = var('sales_csv_header').split(',') %}
+    {% set columns = [] %}
+    {% for column in header.split(',') %}
+        {% do columns.append(column.strip().strip('"')) %}
+    {% endfor %}
+    {% for column in required if column not in columns %}
+        {% do problems.append(name ~ ": required column '" ~ column ~ "' is missing (header: "
+            ~ header[:200] ~ ").") %}
+    {% endfor %}
+    {% for column in columns | unique | sort if columns.count(column) > 1 %}
+        {% do problems.append(name ~ ": column '" ~ column ~ "' appears more than once.") %}
+    {% endfor %}
+    {% set layouts = var('sales_file_layouts', {}) %}
+    {% set layout = layouts.get(file.name) if layouts is mapping else none %}
+    {% if not problems and header and header != var('sales_csv_header') %}
+        {% if layout is none or layout.header != header %}
+            {% set positions = {} %}
+            {% for column in required %}
+                {% do positions.update({column: columns.index(column)}) %}
+            {% endfor %}
+            {% set needed = {file.name: {
+                'header': header, 'width': columns | length, 'positions': positions
+            }} %}
+            {% do problems.append(name ~ ": the header is not the contract's (extra or "
+                ~ "reordered columns) and no layout for it was passed, so bronze would read "
+                ~ "its columns at the wrong positions. Build through `lakehouse dbt build`, "
+                ~ "which passes the layout, or add --vars '"
+                ~ tojson({'sales_file_layouts': needed}) ~ "'.") %}
+        {% endif %}
+    {% endif %}
+    {{ return(problems) }}
+{% endmacro %}
+
+
+{#- One scan of every sales line: a byte that is not UTF-8, or a NUL byte. -#}
+{% macro sales_encoding_problems(sales_files) %}
+    {% set problems = {} %}
+    {% if sales_files %}
+        {% set bad = run_query(
+            "select _metadata.file_name, count(*), any_value(make_valid_utf8(value))
+            from landing.sales_lines
+            where not is_valid_utf8(value) or contains(value, char(0))
+            group by 1
+            order by 1") %}
+        {% for row in bad.rows %}
+            {% do problems.update({row[0]: "sales/" ~ row[0] ~ " is not a UTF-8 text CSV file ("
+                ~ row[1] ~ " line(s) with a byte that is not UTF-8 or a NUL byte, e.g. "
+                ~ row[2][:100] | replace('\x00', '\\x00') ~ "; `lakehouse check-landing` "
+                ~ "names the first one's line)."}) %}
+        {% endfor %}
+    {% endif %}
+    {{ return(problems) }}
+{% endmacro %}
+
+
+{#- The customers files Spark reads rows from (row counts come from the footers; a file whose
+    footer is broken is skipped here instead of failing the query). -#}
+{% macro readable_parquet_files(customers_files) %}
+    {% set readable = [] %}
+    {% if customers_files %}
+        {% set setting = 'spark.sql.files.ignoreCorruptFiles' %}
+        {% set before = run_query('set ' ~ setting).rows[0][1] %}
+        {% do run_query('set ' ~ setting ~ '=true') %}
+        {% set found = run_query(
+            'select _metadata.file_name from landing.customers group by 1') %}
+        {% do run_query('set ' ~ setting ~ '=' ~ before) %}
+        {% for row in found.rows %}
+            {% do readable.append(row[0]) %}
+        {% endfor %}
+    {% endif %}
+    {{ return(readable) }}
+{% endmacro %}
+
+
+{% macro customers_schema_problems(file) %}
+    {% set name = 'customers/' ~ file.name %}
+    {% set described = run_query(
+        "describe query select * from parquet.`" ~ file.path | replace('`', '``') ~ "`") %}
+    {% set found = {} %}
+    {% for row in described.rows %}
+        {% do found.update({row[0]: row[1]}) %}
+    {% endfor %}
+    {% set problems = [] %}
+    {% for column, wanted in landing_customer_columns().items() %}
+        {% if column not in found %}
+            {% do problems.append(name ~ ": required column '" ~ column ~ "' is missing "
+                ~ "(columns: " ~ found.keys() | join(', ') ~ ").") %}
+        {% elif found[column] != wanted %}
+            {% do problems.append(name ~ ": column '" ~ column ~ "' is " ~ found[column]
+                ~ ", expected " ~ wanted ~ ".") %}
+        {% endif %}
+    {% endfor %}
+    {{ return(problems) }}
+{% endmacro %}

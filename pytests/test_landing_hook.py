@@ -1,0 +1,115 @@
+"""Plain `dbt build` (without the `lakehouse` CLI and its check) is as safe as the CLI: the
+on-run-start hook check_landing_files stops the run before any model, with the CLI's message."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+from pyhive.exc import OperationalError
+
+from lakehouse.config import PROJECT_DIR, Settings, dbt_env
+from lakehouse.connection import query
+from lakehouse.dbt_runner import dbt_executable
+from lakehouse.landing import SALES_HEADER
+
+LINE = "I100001,C100001,Books,1,15.15,05-08-2022,Kanyon"
+
+
+def plain_dbt(settings: Settings, landing: Path, tmp_path: Path, *args: str):
+    env = dict(dbt_env(settings), LAKEHOUSE_LANDING_DIR=str(landing))
+    return subprocess.run(
+        [dbt_executable(), *args, "--target-path", str(tmp_path / "target")],
+        cwd=PROJECT_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+
+
+def table_versions(settings: Settings) -> dict[str, int]:
+    """The latest Delta version of every table of the layers (a build that writes moves it)."""
+    versions = {}
+    for schema in ("bronze", "silver", "gold"):
+        try:
+            tables = [row[1] for row in query(settings, f"show tables in {schema}")]
+        except OperationalError:  # the schema does not exist (yet) on this server
+            continue
+        for table in tables:
+            history = query(settings, f"describe history {schema}.{table} limit 1")
+            versions[f"{schema}.{table}"] = history[0][0]
+    return versions
+
+
+def test_plain_dbt_build_stops_on_a_broken_delivery_before_any_model(
+    lakehouse_server: Settings, tmp_path: Path
+) -> None:
+    landing = tmp_path / "landing"
+    (landing / "sales").mkdir(parents=True)
+    (landing / "customers").mkdir()
+    good = (LINE + "\n") * 100_000  # 4.8 MB: the bad byte below is far past the first 64 KiB
+    (landing / "sales" / "sales_data.csv").write_text(SALES_HEADER + "\n" + good)
+    pq.write_table(
+        pa.table(
+            {
+                "customer_id": ["C100001"],
+                "gender": ["Female"],
+                "age": [30.0],
+                "payment_method": ["Cash"],
+            }
+        ),
+        landing / "customers" / "customer_data.parquet",
+    )
+    # The broken deliveries: a renamed column, a byte that is not UTF-8 deep in the file,
+    # reordered columns without the layout the CLI would pass, a customers age as integers.
+    renamed = SALES_HEADER.replace("invoice_date", "date")
+    (landing / "sales" / "renamed.csv").write_text(renamed + "\n" + LINE + "\n")
+    (landing / "sales" / "latin1.csv").write_bytes(
+        (SALES_HEADER + "\n" + good).encode() + b"I9,C1,Books,1,15.15,05-08-2022,Caf\xe9\n"
+    )
+    reordered = "customer_id,invoice_no,category,quantity,price,invoice_date,shopping_mall"
+    (landing / "sales" / "reordered.csv").write_text(
+        reordered + "\nC100001,I100002,Books,1,15.15,05-08-2022,Kanyon\n"
+    )
+    pq.write_table(
+        pa.table(
+            {
+                "customer_id": ["C2"],
+                "gender": ["Male"],
+                "age": pa.array([41], pa.int64()),
+                "payment_method": ["Cash"],
+            }
+        ),
+        landing / "customers" / "int_age.parquet",
+    )
+    before = table_versions(lakehouse_server)
+
+    build = plain_dbt(lakehouse_server, landing, tmp_path, "build", "-s", "stg_landing__sales")
+
+    output = build.stdout + build.stderr
+    assert build.returncode != 0, output[-3000:]
+    assert f"The landing folder {landing} breaks the delivery contract; no table was changed" in (
+        output
+    )
+    assert (
+        f"- sales/renamed.csv: required column 'invoice_date' is missing (header: {renamed})."
+        in output
+    )
+    assert "- sales/latin1.csv is not a UTF-8 text CSV file (1 line(s) with a byte" in output
+    assert "- customers/int_age.parquet: column 'age' is bigint, expected double." in output
+    assert "-> Fix or remove the named files" in output
+    # The reordered file: the hook names the layout to pass, the one the CLI's check derives.
+    suggested = re.search(r"- sales/reordered\.csv: .* add --vars '(.*)'\.\n", output)
+    assert suggested, output[-3000:]
+    layouts = json.loads(suggested.group(1))["sales_file_layouts"]
+    assert layouts["reordered.csv"]["positions"]["invoice_no"] == 1
+    # Stopped in the hook: no model started, no table written.
+    assert "START sql" not in output
+    assert "sales/sales_data.csv" not in output  # the good files are not named
+    assert table_versions(lakehouse_server) == before
