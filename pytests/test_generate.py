@@ -1,8 +1,9 @@
 """The data generator: the source contract, determinism, and dirt that matches its manifest.
 
-The anomaly checks here are written from the contract (SOURCE_DATA.md, the seeds and the
-catalogue in lakehouse/anomalies.py), reading the files with csv, pandas and pyarrow, not with
-the generator's own code: the manifest must agree with what an outsider finds in the files.
+The anomaly checks here are written from the contract (docs/landing_contract.md, the seeds
+and the catalogue in lakehouse/anomalies.py), reading the files with csv, pandas and pyarrow,
+not with the generator's own code: the manifest must agree with what an outsider finds in the
+files.
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""Clean values true to the source (see SOURCE_DATA.md): names, shares, prices, dates and ids.
+"""Clean values true to the landing contract (docs/landing_contract.md): names, shares,
+prices, dates and ids.
 
 Canonical names and unit prices are read from the dbt seeds (the single source of truth);
 the shares of rows live here. Everything is precomputed into small lookup tables so a chunk
@@ -16,7 +17,7 @@ import numpy as np
 from lakehouse.errors import LakehouseError
 from lakehouse.seeds import read_seed
 
-# Shares of rows (SOURCE_DATA.md). Names must match the seeds exactly.
+# Shares of rows (docs/landing_contract.md). Names must match the seeds exactly.
 CATEGORY_SHARES = {
     "Clothing": 0.35,
     "Cosmetics": 0.15,

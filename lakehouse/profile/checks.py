@@ -1,4 +1,5 @@
-"""Rules derived from the source contract (SOURCE_DATA.md), applied to the landing files.
+"""Rules derived from the landing contract (docs/landing_contract.md), applied to the
+landing files.
 
 Every rule gives a boolean per row (`hits`: independent of each other, a row may fail
 several). The anomaly of a row is then the first rule it fails in the precedence order
