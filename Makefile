@@ -5,6 +5,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+HOOKS  := $(VENV)/.activate-hooks
 SIZES  ?= 100k,1M,10M
 
 .PHONY: run setup test lint stop status docs bench lock clean help
@@ -16,13 +17,19 @@ help:  ## list the targets
 run: setup  ## set up, start the server, build the pipeline, check it, print where to look
 	$(BIN)/lakehouse run
 
-setup: $(STAMP)  ## create .venv with the locked packages and the lakehouse CLI
+setup: $(STAMP) $(HOOKS)  ## create .venv with the locked packages and the lakehouse CLI
 
 $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -r requirements.lock
 	$(BIN)/pip install --quiet --no-deps -e .
+	@touch $@
+
+# Activating .venv (bash/zsh, fish, csh) sets DBT_PROFILES_DIR, so plain `dbt build` works in
+# the project root; deactivate restores it. Idempotent: rerunning replaces its own lines.
+$(HOOKS): $(STAMP) lakehouse/venv_hooks.py
+	$(BIN)/python -m lakehouse.venv_hooks $(VENV)
 	@touch $@
 
 test: setup  ## the whole test suite (starts its own server on port 10011)
