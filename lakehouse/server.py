@@ -19,7 +19,7 @@ from pathlib import Path
 import psutil
 
 from lakehouse import metastore
-from lakehouse.auth import SECRET_ENV, ServerAuth, check_access, server_auth
+from lakehouse.auth import SECRET_ENV, ServerAuth, check_access, is_loopback, server_auth
 from lakehouse.config import Settings
 from lakehouse.connection import client_host, jdbc_url, query
 from lakehouse.errors import LakehouseError
@@ -43,6 +43,53 @@ class ServerInfo:
 
 
 # ---------------------------------------------------------------------------- the command
+
+# Addresses that mean "every interface of this machine".
+WILDCARD_HOSTS = ("0.0.0.0", "::", "")
+
+
+def _bind_host(settings: Settings) -> str | None:
+    """The one address every port of the server listens on: the --host given (loopback by
+    default), or None for a wildcard host, which leaves Spark's own defaults."""
+    if settings.host in WILDCARD_HOSTS:
+        return None
+    return "127.0.0.1" if settings.host == "localhost" else settings.host
+
+
+def driver_address(settings: Settings) -> str | None:
+    """Where the driver's RPC endpoint and block manager listen, and what it tells executors.
+
+    None keeps Spark's default (the machine's host name), which a cluster's workers need to
+    reach when the server listens on every interface. With a local master the executors run
+    inside the driver, so nothing outside the process needs these ports: loopback.
+    """
+    chosen = _bind_host(settings)
+    if chosen is None and settings.master.startswith("local"):
+        return "127.0.0.1"
+    return chosen
+
+
+def unreachable_driver_warning(settings: Settings) -> str | None:
+    """A warning when a loopback driver is given executors that may run on other machines."""
+    address = driver_address(settings)
+    if address is None or not is_loopback(address) or settings.master.startswith("local"):
+        return None
+    masters = settings.master.removeprefix("spark://").split(",")
+    hosts = [master.rpartition(":")[0] or master for master in masters]
+    if settings.master.startswith("spark://") and all(is_loopback(h) for h in hosts):
+        return None  # a cluster on this machine reaches the driver on loopback
+    return (
+        f"WARNING: the driver listens on {address} (loopback), so executors on other machines "
+        f"of {settings.master} cannot reach it. Start with --host set to an address the "
+        "workers can reach (with LAKEHOUSE_USER and LAKEHOUSE_PASSWORD set)."
+    )
+
+
+def ui_address(settings: Settings) -> str | None:
+    """Where Spark's web UI (no login; it shows every SQL text) listens. Spark has no conf for
+    it, only the SPARK_LOCAL_IP environment variable; None keeps Spark's default, every
+    interface (or the SPARK_LOCAL_IP of the caller's environment)."""
+    return _bind_host(settings)
 
 
 def spark_confs(settings: Settings) -> dict[str, str]:
@@ -84,6 +131,11 @@ def spark_confs(settings: Settings) -> dict[str, str]:
         # Thrift server (java.sql values) fails on: `select max(date_col)` would error.
         "spark.databricks.delta.optimizeMetadataQuery.enabled": "false",
     }
+    # Listen where the Thrift server listens (loopback by default), not on every interface.
+    address = driver_address(settings)
+    if address:
+        confs["spark.driver.host"] = address
+        confs["spark.driver.bindAddress"] = address
     if settings.metastore_url:  # a shared PostgreSQL metastore instead of Derby
         confs.update(metastore.spark_confs(metastore.parse_url(settings.metastore_url)))
     confs.update(settings.extra_conf)
@@ -240,6 +292,9 @@ def start(settings: Settings) -> tuple[ServerInfo, bool]:
         )
     java = check_java()
     check_port_free(settings.host, settings.port)
+    warning = unreachable_driver_warning(settings)
+    if warning:
+        print(warning)
     if not settings.metastore_url:
         check_derby_free(settings)
     jars = fetch_jars(settings, java_home=java.executable.parent.parent)
@@ -255,6 +310,8 @@ def start(settings: Settings) -> tuple[ServerInfo, bool]:
     for name in SECRET_ENV:  # the server gets a salted hash of the password, not the password
         env.pop(name, None)
     env.update(access.env if access else {})
+    if ui_address(settings):  # the web UI binds here (Spark's default: every interface)
+        env["SPARK_LOCAL_IP"] = ui_address(settings)
     with out_path.open("w") as out:
         process = subprocess.Popen(
             server_command(settings, jars, access),

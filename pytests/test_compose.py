@@ -81,10 +81,25 @@ def test_dependencies_wait_for_health(services: dict[str, dict]) -> None:
     assert set(services["dbt"]["depends_on"]) == {"thriftserver"}
 
 
+def _with_defaults(text: str) -> str:
+    """A compose value as it is with nothing set in .env: ${NAME:-default} -> default."""
+    return re.sub(r"\$\{[A-Za-z_][A-Za-z0-9_]*:?-([^}]*)\}", r"\1", text)
+
+
+def published_ports(services: dict[str, dict]) -> list[tuple[str, str, str, str]]:
+    """(service, host address, host port, container port) of every published port, by default;
+    a mapping without an address publishes on every interface of the host (0.0.0.0)."""
+    found = []
+    for name, service in services.items():
+        for spec in service.get("ports", []):
+            parts = _with_defaults(str(spec)).split(":")
+            address = parts[0] if len(parts) == 3 else "0.0.0.0"
+            found.append((name, address, parts[-2], parts[-1]))
+    return found
+
+
 def test_ports_and_volumes_are_declared(compose: dict, services: dict[str, dict]) -> None:
-    published = {
-        port.split(":")[0]: name for name, s in services.items() for port in s.get("ports", [])
-    }
+    published = {port: name for name, _, port, _ in published_ports(services)}
     assert published["10000"] == "thriftserver"  # JDBC
     assert published["4040"] == "thriftserver"  # the application's Spark UI
     assert published["8080"] == "spark-master"  # the master's UI
@@ -100,6 +115,20 @@ def test_ports_and_volumes_are_declared(compose: dict, services: dict[str, dict]
         assert {"warehouse", "landing"} <= mounts[name], name
     for name, used in mounts.items():
         assert used <= set(compose["volumes"]), f"{name} mounts an undeclared volume"
+
+
+def test_the_web_uis_are_published_on_loopback_unless_opened(services: dict[str, dict]) -> None:
+    """The Spark UIs and the docs ask for no login (the application UI shows every SQL text):
+    by default the host publishes them on 127.0.0.1 only; LAKEHOUSE_UI_BIND opens them."""
+    addresses = {port: address for _, address, port, _ in published_ports(services)}
+    for port in ("4040", "8080", "8088"):
+        assert addresses[port] == "127.0.0.1", f"port {port} is published on {addresses[port]}"
+    specs = [str(spec) for s in services.values() for spec in s.get("ports", [])]
+    for port in ("4040", "8080", "8088"):
+        (spec,) = [spec for spec in specs if _with_defaults(spec).split(":")[-2] == port]
+        assert spec.startswith("${LAKEHOUSE_UI_BIND:-127.0.0.1}:"), spec
+    # JDBC asks for the user and password of .env, so it stays reachable from the network.
+    assert addresses["10000"] == "0.0.0.0"
 
 
 def _environment_values(services: dict[str, dict]) -> list[tuple[str, str, str]]:

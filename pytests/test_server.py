@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import shutil
 import socket
@@ -98,6 +99,38 @@ def test_status_reports_the_running_server(lakehouse_server: Settings) -> None:
     assert info is not None
     assert f"up: pid {info.pid}, 127.0.0.1:{lakehouse_server.port}" in result.stdout
     assert "uptime" in result.stdout
+
+
+def listening_sockets(pid: int) -> list[tuple[str, int]]:
+    """(address, port) of every TCP socket the process and its children listen on."""
+    root = psutil.Process(pid)
+    found = []
+    for process in [root, *root.children(recursive=True)]:
+        for conn in process.net_connections(kind="inet"):
+            if conn.status == psutil.CONN_LISTEN:
+                found.append((_plain_ip(conn.laddr.ip), conn.laddr.port))
+    return sorted(set(found))
+
+
+def _plain_ip(text: str) -> str:
+    """Java listens on IPv6 sockets: '::ffff:127.0.0.1' is IPv4's 127.0.0.1."""
+    address = ipaddress.ip_address(text)
+    mapped = getattr(address, "ipv4_mapped", None)
+    return str(mapped or address)
+
+
+def test_the_default_server_listens_on_loopback_only(lakehouse_server: Settings) -> None:
+    """With the default host every port the server opens (Thrift, the Spark UI with every
+    SQL text, the driver's RPC and block manager) is on loopback, none on another interface."""
+    info = server.read_pid_file(lakehouse_server)
+    assert info is not None
+    sockets = listening_sockets(info.pid)
+    assert (lakehouse_server.host, lakehouse_server.port) in sockets, sockets
+    assert len(sockets) >= 3, sockets  # Thrift, the UI, the driver's RPC at least
+    beyond_loopback = [
+        (ip, port) for ip, port in sockets if not ipaddress.ip_address(ip).is_loopback
+    ]
+    assert beyond_loopback == [], f"listening beyond loopback: {beyond_loopback} (all: {sockets})"
 
 
 def test_start_when_running_says_so_and_exits_zero(lakehouse_server: Settings) -> None:
@@ -256,6 +289,40 @@ def test_invalid_port_setting(tmp_path: Path) -> None:
     result = lakehouse_cli("server", "status", env=isolated_env(tmp_path, LAKEHOUSE_PORT="ten"))
     assert result.returncode == 1
     assert "LAKEHOUSE_PORT='ten' is not a TCP port" in result.stderr
+
+
+def test_spark_listens_where_the_thrift_server_does(tmp_path: Path) -> None:
+    """The driver's RPC and the web UI follow --host; a wildcard host with a cluster master
+    keeps Spark's defaults, so that the cluster's workers can reach the driver."""
+
+    def binds(host: str, master: str = "local[*]") -> tuple[str | None, str | None]:
+        settings = Settings(state_dir=tmp_path, host=host, master=master)
+        confs = server.spark_confs(settings)
+        assert confs.get("spark.driver.bindAddress") == confs.get("spark.driver.host")
+        return confs.get("spark.driver.host"), server.ui_address(settings)
+
+    assert binds("127.0.0.1") == ("127.0.0.1", "127.0.0.1")
+    assert binds("localhost", "spark://127.0.0.1:7077") == ("127.0.0.1", "127.0.0.1")
+    assert binds("10.1.2.3", "spark://10.1.2.9:7077") == ("10.1.2.3", "10.1.2.3")
+    # Every interface: the UI on Spark's default; executors in the process need no RPC port.
+    assert binds("0.0.0.0") == ("127.0.0.1", None)
+    assert binds("0.0.0.0", "spark://spark-master:7077") == (None, None)
+
+
+def test_a_loopback_driver_with_a_remote_cluster_is_warned_about(tmp_path: Path) -> None:
+    def warning(host: str, master: str) -> str | None:
+        settings = Settings(state_dir=tmp_path, host=host, master=master)
+        return server.unreachable_driver_warning(settings)
+
+    assert warning("127.0.0.1", "local[*]") is None
+    assert warning("127.0.0.1", "spark://127.0.0.1:7077") is None  # a cluster on this machine
+    assert warning("localhost", "spark://localhost:7077,127.0.0.1:7078") is None
+    assert warning("10.1.2.3", "spark://10.1.2.9:7077") is None
+    assert warning("0.0.0.0", "yarn") is None
+    remote = warning("127.0.0.1", "spark://spark-master:7077")
+    assert remote is not None and "executors on other machines" in remote
+    assert "--host" in remote
+    assert "cannot reach" in (warning("127.0.0.1", "yarn") or "")
 
 
 def test_jdbc_url_points_clients_at_gold(tmp_path: Path) -> None:
