@@ -8,6 +8,10 @@
     with from_csv in PERMISSIVE mode with a corrupt-record column, so a malformed line is kept
     (and its raw text with it) instead of dropped, and a stray quote that Spark's CSV reader
     would silently swallow can still be seen.
+
+    `landing.customers_files` and `landing.sales_files` list the same folders' files with
+    their size and modification time (binaryFile; the content is never read): incremental
+    bronze compares them with its manifest of loaded files (landing_file_batch.sql).
 #}
 {% macro landing_path() -%}
     {%- set path = var('landing_path') | trim -%}
@@ -23,13 +27,19 @@
 {%- endmacro %}
 
 
+{#- The schema of the landing tables (`landing`, with the var `schema_prefix` before it). -#}
+{% macro landing_schema() -%}
+    {{ var('schema_prefix', '') }}landing
+{%- endmacro %}
+
+
 {% macro register_landing_tables() %}
     {% if execute %}
         {% set root = landing_path() %}
         {% set statements = [
-            "create schema if not exists landing",
-            "drop table if exists landing.customers",
-            "create table landing.customers (
+            "create schema if not exists " ~ landing_schema(),
+            "drop table if exists " ~ landing_schema() ~ ".customers",
+            "create table " ~ landing_schema() ~ ".customers (
                 customer_id string,
                 gender string,
                 age double,
@@ -37,14 +47,24 @@
             )
             using parquet
             location '" ~ root ~ "/customers'",
-            "drop table if exists landing.sales_lines",
-            "create table landing.sales_lines (value string)
+            "drop table if exists " ~ landing_schema() ~ ".customers_files",
+            "create table " ~ landing_schema() ~ ".customers_files
+            using binaryFile
+            location '" ~ root ~ "/customers'",
+            "drop table if exists " ~ landing_schema() ~ ".sales_lines",
+            "create table " ~ landing_schema() ~ ".sales_lines (value string)
             using text
+            location '" ~ root ~ "/sales'",
+            "drop table if exists " ~ landing_schema() ~ ".sales_files",
+            "create table " ~ landing_schema() ~ ".sales_files
+            using binaryFile
             location '" ~ root ~ "/sales'",
         ] %}
         {% for statement in statements %}
             {% do run_query(statement) %}
         {% endfor %}
+        {#- Before any model: the two bronze models would race to create it. -#}
+        {% do create_landing_manifest() %}
         {{ log("Landing tables registered from " ~ root, info=true) }}
     {% endif %}
 {% endmacro %}

@@ -6,15 +6,55 @@
       - within one delivery, a customer listed again with other attributes keeps its first
         row (file order); the later rows are quarantined as `duplicate_customer_conflict`;
       - rows failing a rule are quarantined with one reason code per failed rule.
+
+    Incremental: a build recomputes only the customers the new bronze rows can change
+    (every row of a customer_id present in them, and every copy of their lines), with the
+    same rules as a full build, and merges those rows by their place in the landing files.
+    New bronze rows are those loaded after the latest row this table holds (_loaded_at),
+    so a build stopped between layers is completed by the next one.
 #}
+
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='merge',
+        unique_key=['_source_file', '_source_row_index'],
+        on_schema_change='fail',
+    )
+}}
 
 with
 
+{% if is_incremental() %}
+new_customers as (
+
+    select
+        _row_hash,
+        nullif(trim(customer_id), '') as customer_id_clean
+    from {{ ref('stg_landing__customers') }}
+    where _loaded_at > (
+        select coalesce(max(_loaded_at), timestamp '1970-01-01') from {{ this }}
+    )
+
+),
+
+customers as (
+
+    select * from {{ ref('stg_landing__customers') }}
+    where
+        _row_hash in (select new_customers._row_hash from new_customers)
+        or nullif(trim(customer_id), '') in (
+            select new_customers.customer_id_clean from new_customers
+        )
+
+),
+{% else %}
 customers as (
 
     select * from {{ ref('stg_landing__customers') }}
 
 ),
+{% endif %}
 
 reference_values as (
 
@@ -130,7 +170,8 @@ final as (
         _source_file,
         _source_row_index,
         _delivered_at,
-        _loaded_at
+        _loaded_at,
+        current_timestamp() as _checked_at
     from with_reasons
 
 )

@@ -1,5 +1,8 @@
 {# Rejected customer rows: the values as received, why they were rejected, where from. #}
 
+{# A view over the checked rows: it follows their incremental merges with no write. #}
+{{ config(materialized='view') }}
+
 with
 
 checked_customers as (

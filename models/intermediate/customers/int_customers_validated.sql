@@ -1,5 +1,8 @@
 {# Silver customers: one trusted, typed row per customer_id. #}
 
+{# A view over the checked rows: it follows their incremental merges with no write. #}
+{{ config(materialized='view') }}
+
 with
 
 checked_customers as (

@@ -7,15 +7,91 @@
         conflict: every version is quarantined as `conflicting_duplicate`;
       - a malformed line is quarantined as `malformed_line` alone (its fields are unreliable);
       - any other line failing a rule is quarantined with one reason code per failed rule.
+
+    Incremental: a build recomputes only the lines the new data can change, with the same
+    rules as a full build: every version of an invoice present in the new bronze lines,
+    every copy of those lines, and every line of a customer whose rows silver customers
+    has just recomputed (a sale delivered before its customer is accepted once the customer
+    arrives; one whose customer is rejected later becomes an orphan). Those lines are merged
+    by their place in bronze (file, line hash, copy number within the file). New bronze lines
+    are those loaded after the latest line this table holds; recomputed customers are those
+    checked after this table's latest check (_checked_at), so a build stopped between
+    layers is completed by the next one.
 #}
+
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='merge',
+        unique_key=['_source_file', '_row_hash', '_copy_in_file'],
+        on_schema_change='fail',
+    )
+}}
 
 with
 
+{% if is_incremental() %}
+new_sales as (
+
+    select
+        _row_hash,
+        nullif(trim(invoice_no), '') as invoice_no_clean
+    from {{ ref('stg_landing__sales') }}
+    where _loaded_at > (
+        select coalesce(max(_loaded_at), timestamp '1970-01-01') from {{ this }}
+    )
+
+),
+
+rechecked_customers as (
+
+    select customer_id_clean
+    from {{ ref('int_customers_checked') }}
+    where _checked_at > (
+        select coalesce(max(_checked_at), timestamp '1970-01-01') from {{ this }}
+    )
+
+),
+
+rechecked_customers_sales as (
+
+    select
+        _row_hash,
+        nullif(trim(invoice_no), '') as invoice_no_clean
+    from {{ ref('stg_landing__sales') }}
+    where nullif(trim(customer_id), '') in (
+        select rechecked_customers.customer_id_clean from rechecked_customers
+    )
+
+),
+
+affected_lines as (
+
+    select * from new_sales
+    union all
+    select * from rechecked_customers_sales
+
+),
+
+sales as (
+
+    select * from {{ ref('stg_landing__sales') }}
+    where
+        _row_hash in (select affected_lines._row_hash from affected_lines)
+        or nullif(trim(invoice_no), '') in (
+            select affected_lines.invoice_no_clean from affected_lines
+        )
+
+),
+{% else %}
+{#- Referenced in full builds too, so that dbt orders this model after it. -#}
+-- depends_on: {{ ref('int_customers_checked') }}
 sales as (
 
     select * from {{ ref('stg_landing__sales') }}
 
 ),
+{% endif %}
 
 reference_values as (
 
@@ -96,7 +172,12 @@ copies_numbered as (
         row_number() over (
             partition by _row_hash
             order by _delivered_at, _source_file
-        ) as copy_number
+        ) as copy_number,
+        {# Identical lines within a file are interchangeable: any order numbers them. #}
+        row_number() over (
+            partition by _source_file, _row_hash
+            order by _source_file
+        ) as copy_in_file
     from dates_parsed
 
 ),
@@ -226,9 +307,11 @@ final as (
         reasons,
         _raw_line,
         _row_hash,
+        copy_in_file as _copy_in_file,
         _source_file,
         _delivered_at,
-        _loaded_at
+        _loaded_at,
+        current_timestamp() as _checked_at
     from with_reasons
 
 )

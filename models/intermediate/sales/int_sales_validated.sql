@@ -3,6 +3,9 @@
     (p99 by default) of accepted sales are flagged for review, not dropped.
 #}
 
+{# A view over the checked rows: it follows their incremental merges with no write. #}
+{{ config(materialized='view') }}
+
 with
 
 checked_sales as (
@@ -14,9 +17,7 @@ checked_sales as (
 
 price_threshold as (
 
-    select
-        percentile(amount_try, {{ var('price_outlier_quantile') }}) as outlier_threshold_try
-    from checked_sales
+    {{ sales_price_outlier_threshold_sql(ref('int_sales_checked')) }}
 
 ),
 
@@ -34,7 +35,8 @@ final as (
         checked_sales.amount_try >= price_threshold.outlier_threshold_try as is_price_outlier,
         checked_sales._source_file,
         checked_sales._delivered_at,
-        checked_sales._loaded_at
+        checked_sales._loaded_at,
+        checked_sales._checked_at
     from checked_sales
     cross join price_threshold
 

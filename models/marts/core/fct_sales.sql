@@ -1,13 +1,14 @@
 {#
-    The sales fact at invoice grain. Incremental: each run merges the invoices of deliveries
-    newer than the last one loaded, so a re-delivered (corrected) invoice updates its row
-    instead of adding a second one. Partitioned by year and month of the invoice, so a merge
-    rewrites only the files of the months it touches and month filters skip the rest.
-    The merge sees only the new deliveries; a post-hook then deletes invoices that silver no
-    longer accepts (a later version was quarantined) and re-flags price outliers against the
-    current threshold (macros/delta/sync_fact_with_silver). Once merges have left more than a
-    few files per month, another compacts the table and Z-orders it by the columns analysts
-    filter on (macros/delta/optimize_if_fragmented).
+    The sales fact at invoice grain. Incremental: each build takes the invoices silver has
+    rechecked since the fact's last load (`_checked_at` later than the fact's latest) and
+    merges their accepted version on `invoice_no`, so a corrected invoice updates its row, a
+    sale released by a late customer is added, and nothing else of the fact is read. A
+    pre-hook first deletes the rechecked invoices silver no longer accepts; a post-hook
+    re-flags price outliers when the threshold moved (macros/delta/
+    sales_price_outlier_threshold.sql). Partitioned by year and month of the invoice, so a
+    merge rewrites only the months it touches and month filters skip the rest. Once merges
+    have left more than a few files per month, another post-hook compacts the table and
+    Z-orders it by the columns analysts filter on (macros/delta/optimize_if_fragmented).
 #}
 
 {{
@@ -20,9 +21,14 @@
         tblproperties={
             'delta.autoOptimize.optimizeWrite': 'true'
         },
+        pre_hook=[
+            "{% if is_incremental() %}"
+            "{{ delete_invoices_no_longer_accepted(this, ref('int_sales_checked')) }}"
+            "{% endif %}",
+        ],
         post_hook=[
             "{% if is_incremental() %}"
-            "{{ sync_fact_with_silver(this, ref('int_sales_validated')) }}"
+            "{{ reflag_price_outliers(this, ref('int_sales_checked')) }}"
             "{% endif %}",
             "{{ optimize_if_fragmented(
                 this, ['invoice_year', 'invoice_month'], ['shopping_mall', 'category']
@@ -30,6 +36,8 @@
         ]
     )
 }}
+
+-- depends_on: {{ ref('int_sales_checked') }}
 
 with
 
@@ -40,23 +48,25 @@ sales as (
 ),
 
 {% if is_incremental() %}
-loaded as (
+rechecked_invoices as (
 
-    select coalesce(max(_delivered_at), timestamp '1970-01-01') as last_delivered_at
-    from {{ this }}
+    select invoice_no_clean as invoice_no
+    from {{ ref('int_sales_checked') }}
+    where _checked_at > (
+        select coalesce(max(_checked_at), timestamp '1970-01-01') from {{ this }}
+    )
 
 ),
 
-new_deliveries as (
+changed_sales as (
 
     select sales.*
     from sales
-    cross join loaded
-    where sales._delivered_at > loaded.last_delivered_at
+    where sales.invoice_no in (select rechecked_invoices.invoice_no from rechecked_invoices)
 
 ),
 {% else %}
-new_deliveries as (
+changed_sales as (
 
     select * from sales
 
@@ -78,8 +88,9 @@ final as (
         year(invoice_date) as invoice_year,
         month(invoice_date) as invoice_month,
         _source_file,
-        _delivered_at
-    from new_deliveries
+        _delivered_at,
+        _checked_at
+    from changed_sales
 
 )
 

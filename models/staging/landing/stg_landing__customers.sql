@@ -1,7 +1,21 @@
 {#
     Bronze customers: every row of every delivered customer file, as received, plus lineage.
     The row index keeps file order, which the duplicate rule of silver relies on.
+    Incremental: a build appends the rows of the files it has not loaded yet (the manifest
+    `bronze.landing_files`, macros/landing/landing_file_batch.sql); a full refresh reads
+    every file present.
 #}
+
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='fail',
+        post_hook="{{ record_landing_files('customers') }}",
+    )
+}}
+
+{%- set new_files = new_landing_files('customers', this) if is_incremental() else none %}
 
 with
 
@@ -13,9 +27,21 @@ customers as (
         age,
         payment_method,
         _metadata.file_name as source_file,
+        _metadata.file_size as source_file_size,
         _metadata.file_modification_time as delivered_at,
         _metadata.row_index as source_row_index
     from {{ source('landing', 'customers') }}
+    {%- if new_files is not none %}
+    where _metadata.file_name in (
+        {%- for file_name in new_files %}
+        {{ sql_string(file_name) }}{{ ',' if not loop.last }}
+        {%- endfor %}
+        {%- if not new_files %}
+        {# no new file: an empty batch, nothing is appended #}
+        null
+        {%- endif %}
+    )
+    {%- endif %}
 
 ),
 
@@ -36,6 +62,7 @@ final as (
             256
         ) as _row_hash,
         source_file as _source_file,
+        source_file_size as _source_file_size,
         source_row_index as _source_row_index,
         delivered_at as _delivered_at,
         current_timestamp() as _loaded_at

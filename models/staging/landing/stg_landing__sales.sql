@@ -1,6 +1,8 @@
 {#
     Bronze sales: every line of every delivered sales file, as received (text as text),
-    plus lineage. Lines that do not parse as 7 CSV fields, or that carry a stray quote, are
+    plus lineage. Incremental: a build appends the lines of the files it has not loaded
+    yet (the manifest `bronze.landing_files`, macros/landing/landing_file_batch.sql), so
+    a file is loaded once; a full refresh reads every file present. Lines that do not parse as 7 CSV fields, or that carry a stray quote, are
     kept and flagged; nothing is filtered here except each file's header line and blank lines
     (which carry no data).
 
@@ -11,6 +13,16 @@
     their positions, extra columns ignored.
 #}
 
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='fail',
+        post_hook="{{ record_landing_files('sales') }}",
+    )
+}}
+
+{%- set new_files = new_landing_files('sales', this) if is_incremental() else none -%}
 {%- set layouts = var('sales_file_layouts', {}) -%}
 {#- Lint renders var() as a placeholder, not a mapping: read that as no layouts. -#}
 {%- if layouts is not mapping -%}{%- set layouts = {} -%}{%- endif -%}
@@ -55,8 +67,20 @@ sales_lines as (
     select
         value as raw_line,
         _metadata.file_name as source_file,
+        _metadata.file_size as source_file_size,
         _metadata.file_modification_time as delivered_at
     from {{ source('landing', 'sales_lines') }}
+    {%- if new_files is not none %}
+    where _metadata.file_name in (
+        {%- for file_name in new_files %}
+        {{ sql_string(file_name) }}{{ ',' if not loop.last }}
+        {%- endfor %}
+        {%- if not new_files %}
+        {# no new file: an empty batch, nothing is appended #}
+        null
+        {%- endif %}
+    )
+    {%- endif %}
 
 ),
 
@@ -86,6 +110,7 @@ parsed as (
     select
         raw_line,
         source_file,
+        source_file_size,
         delivered_at,
         named_struct(
             {%- for column in sales_columns %}
@@ -97,6 +122,7 @@ parsed as (
         select
             raw_line,
             source_file,
+            source_file_size,
             delivered_at,
             from_csv(
                 raw_line,
@@ -133,6 +159,7 @@ final as (
         raw_line as _raw_line,
         sha2(raw_line, 256) as _row_hash,
         source_file as _source_file,
+        source_file_size as _source_file_size,
         delivered_at as _delivered_at,
         current_timestamp() as _loaded_at
     from parsed

@@ -1,0 +1,165 @@
+{#
+    Incremental bronze: which landing files a build loads.
+
+    The manifest `bronze.landing_files` records every loaded file (kind, name, size,
+    modification time, rows loaded, load time). A file is new when the manifest does not
+    list it; a listed file whose size or modification time differ has been changed in place,
+    and the build stops before anything is written; a listed file that is gone from the
+    landing folder is reported and its rows stay in bronze (the lakehouse is the system of
+    record once a file is loaded).
+
+    The manifest is partitioned by file kind, so that the two bronze models, which build
+    in parallel, write their kinds without conflicting.
+
+    The manifest is created by the on-run-start hook register_landing_tables.
+
+    Files are listed through the `landing.<kind>_files` tables (binaryFile: path, size and
+    modification time, the content is never read), registered by register_landing_tables.
+#}
+
+{% macro landing_manifest_relation() -%}
+    {{ generate_schema_name('bronze', none) }}.landing_files
+{%- endmacro %}
+
+
+{% macro create_landing_manifest() %}
+    {% do run_query("create schema if not exists " ~ generate_schema_name('bronze', none)) %}
+    {% do run_query(
+        "create table if not exists " ~ landing_manifest_relation() ~ " (
+            file_kind string,
+            file_name string,
+            file_size bigint,
+            modified_at timestamp,
+            rows_loaded bigint,
+            loaded_at timestamp
+        )
+        using delta
+        partitioned by (file_kind)"
+    ) %}
+{% endmacro %}
+
+
+{#- The files of a kind, each with its state: new, loaded, changed or removed. -#}
+{% macro landing_file_states(kind) %}
+    {% set sql %}
+        with listed as (
+            select
+                regexp_extract(path, '[^/]+$', 0) as file_name,
+                length as file_size,
+                modificationTime as modified_at
+            from {{ landing_schema() }}.{{ kind }}_files
+        ),
+        manifest as (
+            select file_name, file_size, modified_at
+            from {{ landing_manifest_relation() }}
+            where file_kind = '{{ kind }}'
+        )
+        select
+            coalesce(listed.file_name, manifest.file_name) as file_name,
+            case
+                when manifest.file_name is null then 'new'
+                when listed.file_name is null then 'removed'
+                when listed.file_size != manifest.file_size
+                    or listed.modified_at != manifest.modified_at then 'changed'
+                else 'loaded'
+            end as state,
+            cast(listed.file_size as string) as listed_size,
+            cast(manifest.file_size as string) as loaded_size,
+            cast(listed.modified_at as string) as listed_modified_at,
+            cast(manifest.modified_at as string) as loaded_modified_at
+        from listed
+        full outer join manifest
+            on listed.file_name = manifest.file_name
+        order by file_name
+    {% endset %}
+    {{ return(run_query(sql)) }}
+{% endmacro %}
+
+
+{#-
+    The files an incremental build of bronze `kind` loads. Stops the build when a loaded
+    file changed in place; warns about loaded files that are gone. `loaded_relation` is the
+    bronze table: files it holds that the manifest does not list yet (a build stopped between
+    the two writes) count as loaded.
+-#}
+{% macro new_landing_files(kind, loaded_relation) %}
+    {% if not execute %}{{ return([]) }}{% endif %}
+    {% set states = landing_file_states(kind) %}
+    {% set new_files = [] %}
+    {% set changed = [] %}
+    {% for row in states %}
+        {% if row['state'] == 'new' %}
+            {% do new_files.append(row['file_name']) %}
+        {% elif row['state'] == 'changed' %}
+            {% do changed.append(
+                row['file_name'] ~ ' (loaded: ' ~ row['loaded_size'] ~ ' bytes, modified '
+                ~ row['loaded_modified_at'] ~ '; now: ' ~ row['listed_size'] ~ ' bytes, modified '
+                ~ row['listed_modified_at'] ~ ')'
+            ) %}
+        {% elif row['state'] == 'removed' %}
+            {% do log(
+                'Warning: landing file ' ~ kind ~ '/' ~ row['file_name'] ~ ' was loaded and is '
+                ~ 'no longer in the landing folder; its rows stay in bronze.', info=true
+            ) %}
+        {% endif %}
+    {% endfor %}
+    {% if changed %}
+        {{ exceptions.raise_compiler_error(
+            'Landing file(s) changed in place after they were loaded into bronze: '
+            ~ changed | join('; ') ~ '. A loaded file is never loaded twice. Either deliver '
+            ~ 'the new content as a new file (a new name) beside the old one, or rebuild '
+            ~ 'everything from the files present with `lakehouse run --full-refresh` '
+            ~ '(or `dbt build --full-refresh`). Nothing was written.'
+        ) }}
+    {% endif %}
+    {% if new_files %}
+        {#- Files a stopped build appended to bronze without recording them. -#}
+        {% set pending = run_query(
+            "select distinct _source_file from " ~ loaded_relation
+            ~ " where _loaded_at > (select coalesce(max(loaded_at), timestamp '1970-01-01')"
+            ~ " from " ~ landing_manifest_relation() ~ " where file_kind = '" ~ kind ~ "')"
+        ).columns[0].values() %}
+        {% set new_files = new_files | reject('in', pending) | list %}
+    {% endif %}
+    {{ return(new_files) }}
+{% endmacro %}
+
+
+{#-
+    Post-hook of a bronze model: records in the manifest every file bronze holds rows of
+    that the manifest does not list yet, with its row count. A full refresh starts the
+    manifest of its kind afresh. Files with no data row (empty or header only) are not
+    recorded: they hold nothing to load twice, and each build reads them again at no cost.
+-#}
+{% macro record_landing_files(kind) %}
+    {% if execute %}
+        {% if not is_incremental() %}
+            {% do run_query(
+                "delete from " ~ landing_manifest_relation()
+                ~ " where file_kind = '" ~ kind ~ "'"
+            ) %}
+        {% endif %}
+        {% do run_query(
+            "merge into " ~ landing_manifest_relation() ~ " as manifest
+            using (
+                select
+                    '" ~ kind ~ "' as file_kind,
+                    _source_file as file_name,
+                    max(_source_file_size) as file_size,
+                    max(_delivered_at) as modified_at,
+                    count(*) as rows_loaded,
+                    max(_loaded_at) as loaded_at
+                from " ~ this ~ "
+                where _loaded_at > (
+                    select coalesce(max(loaded_at), timestamp '1970-01-01')
+                    from " ~ landing_manifest_relation() ~ "
+                    where file_kind = '" ~ kind ~ "'
+                )
+                group by _source_file
+            ) as files
+            on manifest.file_kind = '" ~ kind ~ "' and manifest.file_name = files.file_name
+            when matched then update set *
+            when not matched then insert *"
+        ) %}
+    {% endif %}
+{% endmacro %}
