@@ -5,3 +5,13 @@
 {% macro sql_string(value) -%}
     '{{ value | replace("\\", "\\\\") | replace("'", "\\'") }}'
 {%- endmacro %}
+
+
+{# Text values as a list of literals for `in (...)`; `null` (which matches nothing) when empty. #}
+{% macro sql_string_list(values) -%}
+    {%- for value in values -%}
+        {{ sql_string(value) }}{{ ', ' if not loop.last }}
+    {%- else -%}
+        null
+    {%- endfor -%}
+{%- endmacro %}

@@ -4,7 +4,11 @@
     the same check in Python first) stops before any model is built when a landing file
     breaks the contract, with the same message as `lakehouse check-landing`.
 
-    Only for the commands that read the landing files (build, run, test, retry). Per file:
+    Only for the commands that read the landing files (build, run, test, retry), and only for
+    the files bronze has not loaded yet (all files on a --full-refresh): a loaded file was
+    checked when it arrived, so a daily build checks the day's files, not the history. A
+    loaded file that changed in place stops the run here, before anything is written
+    (landing_file_batch.sql). Per file:
     - sales CSV: the header line (Spark reads the first line only), with every required
       column once. A header that is not the contract's (extra or reordered columns) needs its
       layout in the var `sales_file_layouts` (the CLI passes it), else bronze would read the
@@ -20,8 +24,8 @@
     {% if execute and flags.WHICH in ['build', 'run', 'test', 'retry'] %}
         {% set root = landing_path() %}
         {% set problems = [] %}
-        {% set sales_files = landing_files(root ~ '/sales') %}
-        {% set customers_files = landing_files(root ~ '/customers') %}
+        {% set sales_files = landing_files_to_check('sales') %}
+        {% set customers_files = landing_files_to_check('customers') %}
         {% set not_text = sales_encoding_problems(sales_files) %}
         {% for file in sales_files %}
             {% if file.name in not_text %}
@@ -76,18 +80,36 @@
 {% endmacro %}
 
 
-{#- The files Spark reads in a landing folder (binaryFile lists them without reading them;
-    like the text and Parquet tables, it skips hidden and `_` files and empty files). -#}
-{% macro landing_files(folder) %}
+{#- The files of a kind to check: those bronze has not loaded (every file on a full refresh).
+    Listed by the binaryFile table register_landing_tables made (it lists files without
+    reading them; like the text and Parquet tables, it skips hidden and `_` files). -#}
+{% macro landing_files_to_check(kind) %}
+    {% set unloaded = none %}
+    {% if not flags.FULL_REFRESH %}
+        {% set unloaded = [] %}
+        {% set states = landing_file_states(kind) %}
+        {% do raise_if_landing_files_changed(states) %}
+        {% for row in states if row['state'] == 'new' %}
+            {% do unloaded.append(row['file_name']) %}
+        {% endfor %}
+    {% endif %}
     {% set listing = run_query(
-        "select _metadata.file_name, path from binaryFile.`" ~ folder | replace('`', '``')
-        ~ "` order by 1") %}
+        "select _metadata.file_name, path from " ~ landing_schema() ~ "." ~ kind ~ "_files"
+        ~ " order by 1") %}
     {% set files = [] %}
-    {% for row in listing.rows %}
+    {% for row in listing.rows if unloaded is none or row[0] in unloaded %}
         {% do files.append({'name': row[0], 'path': row[1]}) %}
     {% endfor %}
     {{ return(files) }}
 {% endmacro %}
+
+
+{#- A filter on the files to check, for a scan of a landing table. -#}
+{% macro landing_file_filter(files) -%}
+    _metadata.file_name in (
+        {%- for file in files %}{{ sql_string(file.name) }}{{ ', ' if not loop.last }}{% endfor -%}
+    )
+{%- endmacro %}
 
 
 {% macro sales_header_problems(file) %}
@@ -136,8 +158,10 @@
     {% if sales_files %}
         {% set bad = run_query(
             "select _metadata.file_name, count(*), any_value(make_valid_utf8(value))
-            from landing.sales_lines
-            where not is_valid_utf8(value) or contains(value, char(0))
+            from " ~ landing_schema() ~ ".sales_lines
+            where
+                " ~ landing_file_filter(sales_files) ~ "
+                and (not is_valid_utf8(value) or contains(value, char(0)))
             group by 1
             order by 1") %}
         {% for row in bad.rows %}
@@ -160,7 +184,8 @@
         {% set before = run_query('set ' ~ setting).rows[0][1] %}
         {% do run_query('set ' ~ setting ~ '=true') %}
         {% set found = run_query(
-            'select _metadata.file_name from landing.customers group by 1') %}
+            'select _metadata.file_name from ' ~ landing_schema() ~ '.customers where '
+            ~ landing_file_filter(customers_files) ~ ' group by 1') %}
         {% do run_query('set ' ~ setting ~ '=' ~ before) %}
         {% for row in found.rows %}
             {% do readable.append(row[0]) %}

@@ -85,17 +85,11 @@
 {% macro new_landing_files(kind, loaded_relation) %}
     {% if not execute %}{{ return([]) }}{% endif %}
     {% set states = landing_file_states(kind) %}
+    {% do raise_if_landing_files_changed(states) %}
     {% set new_files = [] %}
-    {% set changed = [] %}
     {% for row in states %}
         {% if row['state'] == 'new' %}
             {% do new_files.append(row['file_name']) %}
-        {% elif row['state'] == 'changed' %}
-            {% do changed.append(
-                row['file_name'] ~ ' (loaded: ' ~ row['loaded_size'] ~ ' bytes, modified '
-                ~ row['loaded_modified_at'] ~ '; now: ' ~ row['listed_size'] ~ ' bytes, modified '
-                ~ row['listed_modified_at'] ~ ')'
-            ) %}
         {% elif row['state'] == 'removed' %}
             {% do log(
                 'Warning: landing file ' ~ kind ~ '/' ~ row['file_name'] ~ ' was loaded and is '
@@ -103,15 +97,6 @@
             ) %}
         {% endif %}
     {% endfor %}
-    {% if changed %}
-        {{ exceptions.raise_compiler_error(
-            'Landing file(s) changed in place after they were loaded into bronze: '
-            ~ changed | join('; ') ~ '. A loaded file is never loaded twice. Either deliver '
-            ~ 'the new content as a new file (a new name) beside the old one, or rebuild '
-            ~ 'everything from the files present with `lakehouse run --full-refresh` '
-            ~ '(or `dbt build --full-refresh`). Nothing was written.'
-        ) }}
-    {% endif %}
     {% if new_files %}
         {#- Files a stopped build appended to bronze without recording them. -#}
         {% set pending = run_query(
@@ -122,6 +107,28 @@
         {% set new_files = new_files | reject('in', pending) | list %}
     {% endif %}
     {{ return(new_files) }}
+{% endmacro %}
+
+
+{#- Stops the run when a loaded file changed in place (states from landing_file_states). -#}
+{% macro raise_if_landing_files_changed(states) %}
+    {% set changed = [] %}
+    {% for row in states if row['state'] == 'changed' %}
+        {% do changed.append(
+            row['file_name'] ~ ' (loaded: ' ~ row['loaded_size'] ~ ' bytes, modified '
+            ~ row['loaded_modified_at'] ~ '; now: ' ~ row['listed_size'] ~ ' bytes, modified '
+            ~ row['listed_modified_at'] ~ ')'
+        ) %}
+    {% endfor %}
+    {% if changed %}
+        {{ exceptions.raise_compiler_error(
+            'Landing file(s) changed in place after they were loaded into bronze: '
+            ~ changed | join('; ') ~ '. A loaded file is never loaded twice. Either deliver '
+            ~ 'the new content as a new file (a new name) beside the old one, or rebuild '
+            ~ 'everything from the files present with `lakehouse run --full-refresh` '
+            ~ '(or `dbt build --full-refresh`). Nothing was written.'
+        ) }}
+    {% endif %}
 {% endmacro %}
 
 

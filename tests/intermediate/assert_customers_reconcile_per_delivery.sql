@@ -1,47 +1,34 @@
 {#
-    Reconciliation, customers: every bronze row of a delivered file is accounted for in
-    silver, bronze = accepted (int_customers_validated) + quarantined
-    (int_customers_quarantined) + collapsed + superseded, per source file. Returns one row per file that does not add up.
+    Reconciliation, customers: every row of a delivered file is accounted for in silver. Per
+    file, the rows bronze loaded (the manifest's `rows_loaded`, recorded when the file was
+    appended) = accepted + quarantined + collapsed + superseded rows of int_customers_checked
+    (int_customers_validated and int_customers_quarantined are views of its accepted and quarantined
+    rows). Returns one row per file that does not add up. The counts come from the manifest
+    and one pass over the outcome column, not from a rescan of bronze.
     An error, not a warning: a lost or invented row breaks the lineage analysts rely on.
 #}
 {{ config(severity='error') }}
 
+-- depends_on: {{ ref('stg_landing__customers') }}
+
 with
 
-bronze as (
+loaded as (
 
     select
-        _source_file,
-        count(*) as bronze_rows
-    from {{ ref('stg_landing__customers') }}
-    group by _source_file
+        file_name as source_file,
+        rows_loaded
+    from {{ landing_manifest_relation() }}
+    where file_kind = 'customers'
 
 ),
 
-validated as (
+outcomes as (
 
     select
-        _source_file,
-        count(*) as accepted_rows
-    from {{ ref('int_customers_validated') }}
-    group by _source_file
-
-),
-
-quarantined as (
-
-    select
-        _source_file,
-        count(*) as quarantined_rows
-    from {{ ref('int_customers_quarantined') }}
-    group by _source_file
-
-),
-
-set_aside as (
-
-    select
-        _source_file,
+        _source_file as source_file,
+        count_if(outcome = 'accepted') as accepted_rows,
+        count_if(outcome = 'quarantined') as quarantined_rows,
         count_if(outcome = 'collapsed') as collapsed_rows,
         count_if(outcome = 'superseded') as superseded_rows
     from {{ ref('int_customers_checked') }}
@@ -52,22 +39,15 @@ set_aside as (
 reconciled as (
 
     select
-        coalesce(bronze._source_file, validated._source_file, quarantined._source_file)
-            as source_file,
-        coalesce(bronze.bronze_rows, 0) as bronze_rows,
-        coalesce(validated.accepted_rows, 0) as accepted_rows,
-        coalesce(quarantined.quarantined_rows, 0) as quarantined_rows,
-        coalesce(set_aside.collapsed_rows, 0) as collapsed_rows,
-        coalesce(set_aside.superseded_rows, 0) as superseded_rows
-    from bronze
-    full outer join validated
-        on bronze._source_file = validated._source_file
-    full outer join quarantined
-        on coalesce(bronze._source_file, validated._source_file) = quarantined._source_file
-    left join set_aside
-        on
-            coalesce(bronze._source_file, validated._source_file, quarantined._source_file)
-            = set_aside._source_file
+        coalesce(loaded.source_file, outcomes.source_file) as source_file,
+        coalesce(loaded.rows_loaded, 0) as bronze_rows,
+        coalesce(outcomes.accepted_rows, 0) as accepted_rows,
+        coalesce(outcomes.quarantined_rows, 0) as quarantined_rows,
+        coalesce(outcomes.collapsed_rows, 0) as collapsed_rows,
+        coalesce(outcomes.superseded_rows, 0) as superseded_rows
+    from loaded
+    full outer join outcomes
+        on loaded.source_file = outcomes.source_file
 
 ),
 

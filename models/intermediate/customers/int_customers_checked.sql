@@ -31,9 +31,10 @@ new_customers as (
     select
         _row_hash,
         nullif(trim(customer_id), '') as customer_id_clean
-    from {{ ref('stg_landing__customers') }}
-    where _loaded_at > (
-        select coalesce(max(_loaded_at), timestamp '1970-01-01') from {{ this }}
+    from {{ ref('stg_landing__customers') }} as bronze_customers
+    where bronze_customers._loaded_at > (
+        select coalesce(max(checked._loaded_at), timestamp '1970-01-01')
+        from {{ this }} as checked
     )
 
 ),

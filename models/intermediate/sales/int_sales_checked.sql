@@ -36,9 +36,10 @@ new_sales as (
     select
         _row_hash,
         nullif(trim(invoice_no), '') as invoice_no_clean
-    from {{ ref('stg_landing__sales') }}
-    where _loaded_at > (
-        select coalesce(max(_loaded_at), timestamp '1970-01-01') from {{ this }}
+    from {{ ref('stg_landing__sales') }} as bronze_sales
+    where bronze_sales._loaded_at > (
+        select coalesce(max(checked._loaded_at), timestamp '1970-01-01')
+        from {{ this }} as checked
     )
 
 ),
@@ -46,9 +47,10 @@ new_sales as (
 rechecked_customers as (
 
     select customer_id_clean
-    from {{ ref('int_customers_checked') }}
-    where _checked_at > (
-        select coalesce(max(_checked_at), timestamp '1970-01-01') from {{ this }}
+    from {{ ref('int_customers_checked') }} as checked_customers
+    where checked_customers._checked_at > (
+        select coalesce(max(checked._checked_at), timestamp '1970-01-01')
+        from {{ this }} as checked
     )
 
 ),

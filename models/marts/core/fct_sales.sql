@@ -51,9 +51,10 @@ sales as (
 rechecked_invoices as (
 
     select invoice_no_clean as invoice_no
-    from {{ ref('int_sales_checked') }}
-    where _checked_at > (
-        select coalesce(max(_checked_at), timestamp '1970-01-01') from {{ this }}
+    from {{ ref('int_sales_checked') }} as checked_sales
+    where checked_sales._checked_at > (
+        select coalesce(max(fact._checked_at), timestamp '1970-01-01')
+        from {{ this }} as fact
     )
 
 ),

@@ -71,15 +71,8 @@ sales_lines as (
         _metadata.file_modification_time as delivered_at
     from {{ source('landing', 'sales_lines') }}
     {%- if new_files is not none %}
-    where _metadata.file_name in (
-        {%- for file_name in new_files %}
-        {{ sql_string(file_name) }}{{ ',' if not loop.last }}
-        {%- endfor %}
-        {%- if not new_files %}
-        {# no new file: an empty batch, nothing is appended #}
-        null
-        {%- endif %}
-    )
+    {# An incremental build reads only the new files (an empty list reads nothing). #}
+    where _metadata.file_name in ({{ sql_string_list(new_files) }})
     {%- endif %}
 
 ),
