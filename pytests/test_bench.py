@@ -1,4 +1,5 @@
-"""Unit tests of the bench's pieces (no server): sizes, percentiles, the new-day file, report.
+"""Tests of the bench's pieces: sizes, percentiles, the new-day file, the report, and (on the
+test server) the files a query reads, as Spark's own scan metrics count them.
 
 The bench itself is `lakehouse bench`; its timings live in its report, never in assertions.
 """
@@ -11,10 +12,13 @@ from pathlib import Path
 
 import pytest
 
+from lakehouse.bench import queries, same_work
 from lakehouse.bench.delivery import write_new_day
 from lakehouse.bench.report import render_markdown, targets, write_report
 from lakehouse.bench.sizes import parse_size, parse_sizes, size_label
 from lakehouse.bench.stats import percentile, summary
+from lakehouse.config import Settings
+from lakehouse.connection import query
 from lakehouse.errors import LakehouseError
 from lakehouse.generate.sales import COLUMNS, HEADER
 
@@ -113,6 +117,7 @@ def _fake_results() -> dict:
             "generate": {"seconds": 1.0, "peak_rss_mb": 300.0, "sales_lines": rows + 10},
             "floor": phase(floor, floor * 1.1),
             "full_build": phase(full),
+            "same_work": {**phase(full / 2), "left_out": ["tests"], "rows_match_build": True},
             "incremental_build": phase(incr),
             "queries": {"top_customers": {"runs_s": [0.5, 0.7], **summary([0.5, 0.7])}},
             "scan": {
@@ -122,6 +127,8 @@ def _fake_results() -> dict:
                 "fact_bytes": 2**20,
                 "month_files": 2,
                 "share_read": 2 / 54,
+                "unpruned_files": 54,
+                "source": "Spark SQL metric",
             },  # fmt: skip
             "server_peak_rss_mb": {"floor": 1500.0, "full_build": 2500.0},
             "server_kernel_peak_rss_mb": 9216.0,
@@ -160,7 +167,9 @@ def test_targets_say_met_or_by_how_much_they_missed() -> None:
 def test_report_renders_tables_and_writes_json_chart_and_docs_copy(tmp_path: Path) -> None:
     results = _fake_results()
     markdown = render_markdown(results, findings="## Findings\n\nbloom filters")
-    assert "| 1M | 1,000,010 |" in markdown
+    # floor 21 (median of 20 and 22), same-work 50, full build 100: the two ratios at each size
+    assert "| 1M | 1,000,010 | 1.0 | 21.0 | 50.0 | 100.0 | 40.0 | 4.8x | 2.0x | 2.4x |" in markdown
+    assert "| 1M | 2022-06 | 27 | 54 | 1.0 | 2 | 3.7% | 54 | Spark scan metric |" in markdown
     assert markdown.index("| 100k |") < markdown.index("| 1M |") < markdown.index("| 10M |")
     assert "`top_customers`" in markdown and "0.60 / 0.69" in markdown
     assert "## Failures and interruptions" in markdown and "incremental_build: boom" in markdown
@@ -174,3 +183,96 @@ def test_report_renders_tables_and_writes_json_chart_and_docs_copy(tmp_path: Pat
     assert (output / "chart.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "![build time and rows/s against rows](chart.png)" in (output / "REPORT.md").read_text()
     assert "(../benchmarks/chart.png)" in docs.read_text()
+
+
+def test_files_read_come_from_spark_and_drop_only_when_pruning_applies(
+    lakehouse_server: Settings,
+) -> None:
+    # A small table laid out like the fact: 24 months, partitioned by year and month.
+    table = "bench_scan_check.fct_sales"
+    query(lakehouse_server, "create schema if not exists bench_scan_check")
+    query(
+        lakehouse_server,
+        f"""
+        create or replace table {table} using delta
+        partitioned by (invoice_year, invoice_month)
+        as select
+            element_at(array('Kanyon', 'Cevahir', 'Metrocity'), cast(id % 3 + 1 as int))
+                as shopping_mall,
+            cast(id % 97 as decimal(12, 2)) as amount_try,
+            add_months(date'2021-01-01', cast(id % 24 as int)) + cast(id % 28 as int)
+                as invoice_date,
+            year(add_months(date'2021-01-01', cast(id % 24 as int))) as invoice_year,
+            month(add_months(date'2021-01-01', cast(id % 24 as int))) as invoice_month
+        from range(4800)
+        """,
+    )
+    one_month = queries.ONE_MONTH_SQL.replace(queries.FACT, table)
+
+    scan = queries.scan_metrics(lakehouse_server, table=table, sql=one_month)
+
+    assert scan["months"] == 24 and scan["fact_files"] >= 24
+    # The filter on the partition columns: Spark opened the files of one partition only.
+    assert scan["month_partitions"] == 1
+    assert 1 <= scan["month_files"] < scan["fact_files"]
+    # The same rows filtered on invoice_date: nothing to prune by, every file is read.
+    assert scan["same_rows_unpruned"]
+    assert scan["unpruned_files"] == scan["fact_files"]
+    query(lakehouse_server, "drop schema bench_scan_check cascade")
+
+
+def _model(name: str, schema: str, materialized: str, parents: list[str], **config) -> dict:
+    return {
+        "unique_id": f"model.p.{name}",
+        "resource_type": "model",
+        "name": name,
+        "schema": schema,
+        "relation_name": f"{schema}.{name}",
+        "compiled_code": f"select * from {name}_input;\n",
+        "depends_on": {"nodes": parents},
+        "config": {"materialized": materialized, "file_format": "delta", **config},
+    }
+
+
+def test_same_work_runs_every_model_in_dag_order_as_a_full_refresh(tmp_path: Path) -> None:
+    manifest = {
+        "nodes": {
+            # Listed children first: the order must come from the dependencies.
+            "model.p.fct": _model(
+                "fct", "gold", "incremental", ["model.p.checked", "model.p.inlined"],
+                partition_by=["y", "m"], tblproperties={"delta.appendOnly": "false"},
+            ),
+            "model.p.checked": _model("checked", "silver", "view", ["model.p.raw"]),
+            "model.p.inlined": _model("inlined", "silver", "ephemeral", []),
+            "model.p.raw": _model("raw", "bronze", "table", ["source.p.landing.lines"]),
+            "seed.p.codes": {"resource_type": "seed", "relation_name": "reference.codes"},
+            "test.p.not_null": {"resource_type": "test", "config": {}},
+        }
+    }  # fmt: skip
+
+    plan = same_work.build_plan(manifest, tmp_path, {"reference.codes": "file:/w/codes"})
+
+    assert plan["tables"] == ["bronze.raw", "silver.checked", "gold.fct"]
+    statements = {step["name"]: step["sql"] for step in plan["timed"]}
+    assert statements["raw"] == (
+        "create or replace table bronze.raw\nusing delta\nas\nselect * from raw_input"
+    )
+    assert (
+        statements["checked"]
+        == "create or replace view silver.checked as\nselect * from checked_input"
+    )
+    assert statements["fct"].startswith(
+        "create or replace table gold.fct\nusing delta\npartitioned by (y, m)\n"
+        "tblproperties ('delta.appendOnly' = 'false')\nas\n"
+    )
+    names = [step["name"] for step in plan["timed"]]
+    assert names.index("landing tables") < names.index("schema bronze") < names.index("raw")
+    landing = [step["sql"] for step in plan["timed"] if step["name"] == "landing tables"]
+    assert landing == same_work.landing_statements(tmp_path)
+    sales = f"location '{tmp_path.resolve()}/sales'"
+    assert f"create table landing.sales_lines (value string) using text {sales}" in landing
+    # Seeds are copied before the clock starts; tests are not run at all.
+    assert plan["setup"][-1] == (
+        "create or replace table reference.codes using delta as select * from delta.`file:/w/codes`"
+    )
+    assert not any("not_null" in step["sql"] for step in plan["timed"])

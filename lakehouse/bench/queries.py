@@ -1,4 +1,4 @@
-"""Analysts' queries over the Thrift (HiveServer2/JDBC) protocol; the fact's scan metrics."""
+"""Analysts' queries over the Thrift (HiveServer2/JDBC) protocol; the files a query reads."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from lakehouse.analyst import analysis_names
+from lakehouse.bench import spark_metrics
 from lakehouse.bench.stats import summary
 from lakehouse.config import Settings
 from lakehouse.connection import connect
@@ -57,21 +58,37 @@ def time_queries(settings: Settings, queries: dict[str, str], repeats: int) -> d
     return results
 
 
-def scan_metrics(settings: Settings) -> dict:
-    """Files of the fact (Delta's table detail) against the files a one-month filter reads."""
+def unpruned_sql(sql: str) -> str:
+    """The same query with its month filter on `invoice_date` instead of the partition
+    columns: the same rows, but neither partition pruning nor Delta's min/max file skipping
+    can use a filter on date_trunc(...), so every file of the table is read."""
+    month_filter = f"invoice_year = {MONTH[0]} and invoice_month = {MONTH[1]}"
+    if month_filter not in sql:
+        raise ValueError("the query has no filter on the partition columns to replace")
+    first_day = f"date'{MONTH[0]}-{MONTH[1]:02d}-01'"
+    return sql.replace(month_filter, f"date_trunc('month', invoice_date) = {first_day}")
+
+
+def _files_read(settings: Settings, cursor: Any, sql: str, table: str) -> tuple[list, dict]:
+    """The query's rows, and the files Spark's scan of `table` read (its SQL metrics)."""
+    statement, tag = spark_metrics.tagged(sql)
+    cursor.execute(statement)
+    rows = cursor.fetchall()
+    return rows, spark_metrics.files_read(settings, tag, table)
+
+
+def scan_metrics(settings: Settings, table: str = FACT, sql: str = ONE_MONTH_SQL) -> dict:
+    """Files of the table (Delta's table detail) against the files Spark's scan read for the
+    one-month query (the scan's SQL metric "number of files read"); and, as a control, the
+    files read by the same query with its filter where pruning cannot use it."""
     with connect(settings) as connection:
         cursor = connection.cursor()
-        cursor.execute(f"describe detail {FACT}")
+        cursor.execute(f"describe detail {table}")
         columns = [column[0] for column in cursor.description]
         detail = dict(zip(columns, cursor.fetchall()[0], strict=True))
-        cursor.execute(
-            # _metadata.file_path: the file each row came from (input_file_name() is not
-            # allowed inside an aggregate).
-            f"select count(distinct _metadata.file_path) from {FACT} "
-            f"where invoice_year = {MONTH[0]} and invoice_month = {MONTH[1]}"
-        )
-        month_files = cursor.fetchall()[0][0]
-        cursor.execute(f"select count(distinct invoice_year, invoice_month) from {FACT}")
+        pruned_rows, pruned = _files_read(settings, cursor, sql, table)
+        unpruned_rows, unpruned = _files_read(settings, cursor, unpruned_sql(sql), table)
+        cursor.execute(f"select count(distinct invoice_year, invoice_month) from {table}")
         months = cursor.fetchall()[0][0]
     num_files = int(detail["numFiles"])
     return {
@@ -80,6 +97,11 @@ def scan_metrics(settings: Settings) -> dict:
         "fact_bytes": int(detail["sizeInBytes"]),
         "partition_columns": str(detail.get("partitionColumns")),
         "months": int(months),
-        "month_files": int(month_files),
-        "share_read": int(month_files) / num_files if num_files else None,
+        # From Spark's SQL metrics of the scan, not from the rows returned.
+        "month_files": pruned["files_read"],
+        "month_partitions": pruned["partitions_read"],
+        "share_read": pruned["files_read"] / num_files if num_files else None,
+        "unpruned_files": unpruned["files_read"],
+        "same_rows_unpruned": sorted(map(tuple, pruned_rows)) == sorted(map(tuple, unpruned_rows)),
+        "source": f"Spark SQL metric '{spark_metrics.FILES_READ}' of the scan",
     }

@@ -1,8 +1,9 @@
 """The bench's phases, size by size, on one server started fresh for the run.
 
 Per size: reset the schemas, generate the landing files (generator in a subprocess, its peak
-memory from the kernel), the floor job, `dbt build --full-refresh`, one new day + `dbt build`,
-then the analyses. The server's memory is sampled through every phase. Results are written
+memory from the kernel), the floor job, `dbt build --full-refresh`, the same-work floor (the
+build's models without dbt, in a local Spark session), one new day + `dbt build`, then the
+analyses. The server's memory is sampled through every phase. Results are written
 after each size, so a run that fails or is interrupted still leaves what it measured.
 """
 
@@ -21,16 +22,18 @@ from pathlib import Path
 
 from lakehouse import server
 from lakehouse.analyst import _server_message, analysis_names
-from lakehouse.bench import floor, queries
+from lakehouse.bench import floor, queries, same_work
 from lakehouse.bench.delivery import write_new_day
 from lakehouse.bench.machine import machine_info
 from lakehouse.bench.memory import MB, PeakSampler, kernel_peak_rss, run_with_peak
 from lakehouse.bench.sizes import size_label
 from lakehouse.bench.stats import summary
 from lakehouse.config import PROJECT_DIR, Settings, dbt_env, load_settings
-from lakehouse.connection import query
+from lakehouse.connection import connect, query
 from lakehouse.dbt_runner import dbt_executable
 from lakehouse.errors import LakehouseError
+from lakehouse.jars import fetch_jars
+from lakehouse.java import check_java
 
 BENCH_STATE_DIR = PROJECT_DIR / ".lakehouse-bench"
 BENCH_PORT = 10021
@@ -182,6 +185,10 @@ class Bench:
                 entry["full_build"] = self._full_builds(landing, folder / "logs", label)
             entry["completed"].append(phase)
             entry["load_average"][phase] = round(os.getloadavg()[0], 1)
+            phase = "same_work"
+            entry["same_work"] = self._same_work(landing, folder, label)
+            entry["completed"].append(phase)
+            entry["load_average"][phase] = round(os.getloadavg()[0], 1)
             phase = "incremental_build"
             with sampler.phase(phase):
                 entry["incremental_build"] = self._incremental_builds(
@@ -261,6 +268,71 @@ class Bench:
                      f"{self.options.build_repeats}: {runs[-1]:.1f} s")  # fmt: skip
         return {"runs_s": runs, "fact_rows": self._fact_rows(), **summary(runs)}
 
+    def _same_work(self, landing: Path, folder: Path, label: str) -> dict:
+        """The build's models without dbt, Thrift or tests, in a local Spark session of its
+        own (lakehouse/bench/same_work.py); its tables are counted against the build's."""
+        manifest = json.loads((self._target_dir() / "manifest.json").read_text())
+        seeds = {}
+        for relation in same_work.seed_relations(manifest):
+            with connect(self.settings) as connection:
+                cursor = connection.cursor()
+                cursor.execute(f"describe detail {relation}")
+                columns = [column[0] for column in cursor.description]
+                seeds[relation] = dict(zip(columns, cursor.fetchall()[0], strict=True))["location"]
+        plan = same_work.build_plan(manifest, landing, seeds, self.options.build_repeats)
+        work = folder / "same-work"
+        shutil.rmtree(work, ignore_errors=True)
+        (work / "logs").mkdir(parents=True)
+        java = check_java()
+        session = same_work.session_settings(
+            self.settings, work, fetch_jars(self.settings, java.executable.parent.parent)
+        )
+        spec, result_path = work / "plan.json", work / "result.json"
+        spec.write_text(json.dumps({"plan": plan, "session": session}, indent=2) + "\n")
+        # The statements as a script, for reading (the plan is what runs).
+        (work / "same_work.sql").write_text(
+            "".join(f"-- {step['name']}\n{step['sql']};\n\n" for step in plan["timed"])
+        )
+        self.say(f"[{label}] same-work floor: {len(plan['tables'])} models' statements in a "
+                 "local Spark session, no dbt ...")  # fmt: skip
+        env = dict(os.environ, JAVA_HOME=str(java.executable.parent.parent))
+        env.pop("PYSPARK_SUBMIT_ARGS", None)
+        with (folder / "logs" / "same_work.log").open("w") as log:
+            code = subprocess.run(
+                [sys.executable, "-m", "lakehouse.bench.same_work", str(spec), str(result_path)],
+                cwd=PROJECT_DIR, env=env, stdout=log, stderr=subprocess.STDOUT, check=False,
+            ).returncode  # fmt: skip
+        if code != 0:
+            raise LakehouseError(f"the same-work run failed (exit {code}); see "
+                                 f"{folder / 'logs' / 'same_work.log'}")  # fmt: skip
+        result = json.loads(result_path.read_text())
+        runs = [run["seconds"] for run in result["runs"]]
+        built = {
+            table: int(query(self.settings, f"select count(*) from {table}")[0][0])
+            for table in result["rows"]
+        }
+        mismatches = {
+            table: {"same_work": rows, "build": built[table]}
+            for table, rows in result["rows"].items()
+            if rows != built[table]
+        }
+        for attempt, seconds in enumerate(runs, 1):
+            self.say(f"[{label}] same-work floor {attempt}/{len(runs)}: {seconds:.1f} s "
+                     f"(session start {result['session_start_s']:.1f} s, not counted)")  # fmt: skip
+        self.say(f"[{label}] same-work tables vs the build's: "
+                 + ("same row counts" if not mismatches else f"DIFFER: {mismatches}"))  # fmt: skip
+        return {
+            "runs_s": runs,
+            "session_start_s": result["session_start_s"],
+            "statements": len(plan["timed"]),
+            "models": len(plan["tables"]),
+            "steps_s": result["runs"][-1]["steps"],
+            "rows_match_build": not mismatches,
+            "row_mismatches": mismatches,
+            "left_out": plan["left_out"],
+            **summary(runs),
+        }
+
     def _incremental_builds(self, rows: int, landing: Path, logs: Path, label: str) -> dict:
         new_rows = max(1, round(rows * self.options.new_day_share))
         runs, deliveries = [], []
@@ -294,8 +366,9 @@ class Bench:
 
     def _scan(self, label: str) -> dict:
         scan = queries.scan_metrics(self.settings)
-        self.say(f"[{label}] one-month query reads {scan['month_files']} of "
-                 f"{scan['fact_files']} fact files")  # fmt: skip
+        self.say(f"[{label}] one-month query: Spark read {scan['month_files']} of "
+                 f"{scan['fact_files']} fact files ({scan['unpruned_files']} with the filter on "
+                 "invoice_date, where pruning cannot apply)")  # fmt: skip
         return scan
 
     # ------------------------------------------------------------------ helpers

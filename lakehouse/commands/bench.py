@@ -20,9 +20,13 @@ LAKEHOUSE_PORT or LAKEHOUSE_DRIVER_MEMORY say otherwise). For each size:
   1. generate the landing files (~5 invoices per customer); the generator's peak memory
   2. the floor job: one Spark SQL statement that reads both files, joins, writes Delta
   3. dbt build --full-refresh
-  4. one new day of sales (~0.1% of the rows + a few corrections) as a new file, dbt build
-  5. every analysis in analyses/ (and a one-month query) over JDBC: 1 warm-up + N runs,
-     p50/p95; the files a one-month query reads against the fact's files
+  4. the same-work floor: that build's compiled model SQL, in DAG order, in one local Spark
+     session with no dbt, Thrift or tests (build / same-work = the price of orchestration,
+     same-work / floor = the price of the rules)
+  5. one new day of sales (~0.1% of the rows + a few corrections) as a new file, dbt build
+  6. every analysis in analyses/ (and a one-month query) over JDBC: 1 warm-up + N runs,
+     p50/p95; the files Spark's scan read for a one-month query (its SQL metrics) against
+     the fact's files, and for the same query with a filter pruning cannot use
 
 The server's memory is sampled throughout. The server is stopped at the end, also on a
 failure or Ctrl-C. Writes results.json, REPORT.md (targets met or missed) and chart.png;
@@ -69,7 +73,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--build-repeats",
         type=_positive,
         default=1,
-        help="runs of the floor job, the full and the incremental build per size (default 1)",
+        help="runs of the floor job, the full build, the same-work floor and the incremental "
+        "build per size (default 1)",
     )
     parser.add_argument(
         "--output",
