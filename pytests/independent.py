@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -24,6 +25,8 @@ import yaml
 from lakehouse.config import PROJECT_DIR
 
 SALES_HEADER = "invoice_no,customer_id,category,quantity,price,invoice_date,shopping_mall"
+# A line may be long (a field of hundreds of kilobytes still is a line of the delivery).
+csv.field_size_limit(2**31 - 1)
 SEEDS = PROJECT_DIR / "seeds"
 
 
@@ -56,7 +59,12 @@ def unit_prices() -> dict[str, Decimal]:
 
 
 def _deliveries(folder: Path, suffix: str) -> list[Path]:
-    files = [p for p in folder.iterdir() if p.suffix == suffix and not p.name.startswith(".")]
+    """The delivery files of a kind, in delivery order; an empty file delivers nothing."""
+    files = [
+        p
+        for p in folder.iterdir()
+        if p.suffix == suffix and not p.name.startswith(".") and p.stat().st_size > 0
+    ]
     return sorted(files, key=lambda p: (p.stat().st_mtime_ns, p.name))
 
 
@@ -78,22 +86,31 @@ def age_band(age: int | None) -> str:
 
 @dataclass
 class Outcomes:
-    """Per entity: accepted rows, quarantined rows with reasons, and collapsed/superseded."""
+    """Per entity: accepted rows, quarantined rows with reasons, and collapsed/superseded;
+    `per_file` counts each delivery file's rows by outcome ("received", "accepted",
+    "quarantined", "collapsed", "superseded")."""
 
     accepted: pd.DataFrame
     quarantined: list[dict] = field(default_factory=list)
     collapsed: int = 0
     superseded: int = 0
     received: int = 0
+    per_file: dict[str, Counter] = field(default_factory=dict)
+
+
+def _count(per_file: dict[str, Counter], file_name: str, outcome: str) -> None:
+    per_file.setdefault(file_name, Counter())[outcome] += 1
 
 
 def check_customers(landing_dir: Path) -> Outcomes:
     payment = lookup("payment_method")
     rows = []
+    per_file: dict[str, Counter] = {}
     for order, path in enumerate(_deliveries(landing_dir / "customers", ".parquet")):
         table = pq.read_table(path).to_pylist()
         for index, row in enumerate(table):
-            rows.append({**row, "_delivery": order, "_index": index})
+            rows.append({**row, "_delivery": order, "_index": index, "_file": path.name})
+            _count(per_file, path.name, "received")
     seen_hashes: set[tuple] = set()
     distinct = []
     collapsed = 0
@@ -101,6 +118,7 @@ def check_customers(landing_dir: Path) -> Outcomes:
         key = (row["customer_id"], row["gender"], row["age"], row["payment_method"])
         if key in seen_hashes:
             collapsed += 1
+            _count(per_file, row["_file"], "collapsed")
             continue
         seen_hashes.add(key)
         distinct.append(row)
@@ -114,6 +132,7 @@ def check_customers(landing_dir: Path) -> Outcomes:
         customer_id = _blank_to_none(row["customer_id"])
         if customer_id and row["_delivery"] < latest[customer_id]:
             superseded += 1
+            _count(per_file, row["_file"], "superseded")
             continue
         reasons = []
         gender = {"female": "Female", "male": "Male"}.get((row["gender"] or "").strip().lower())
@@ -133,7 +152,9 @@ def check_customers(landing_dir: Path) -> Outcomes:
             first_in_delivery.add(customer_id)
         if reasons:
             quarantined.append({"customer_id": row["customer_id"], "reasons": reasons})
+            _count(per_file, row["_file"], "quarantined")
             continue
+        _count(per_file, row["_file"], "accepted")
         whole_age = None if age is None else int(age)
         accepted.append(
             {
@@ -144,7 +165,7 @@ def check_customers(landing_dir: Path) -> Outcomes:
                 "payment_method": method,
             }
         )
-    return Outcomes(pd.DataFrame(accepted), quarantined, collapsed, superseded, len(rows))
+    return Outcomes(pd.DataFrame(accepted), quarantined, collapsed, superseded, len(rows), per_file)
 
 
 def accepted_customers(landing_dir: Path) -> pd.DataFrame:
@@ -170,13 +191,28 @@ def parse_invoice_date(text: str) -> date | None:
 
 
 def _sales_lines(landing_dir: Path) -> list[dict]:
+    """Every data line of every sales delivery. A file's first line is its header: a file
+    with extra columns has its required columns picked by name (`_columns`: their
+    positions, `_width`: how many fields a well-formed line has)."""
+    required = SALES_HEADER.split(",")
     lines = []
     for order, path in enumerate(_deliveries(landing_dir / "sales", ".csv")):
-        for raw in path.read_text(encoding="utf-8").split("\n"):
+        header, *data = path.read_text(encoding="utf-8").split("\n")
+        names = next(csv.reader([header.rstrip("\r")]))
+        columns = [names.index(name) for name in required]
+        for raw in data:
             raw = raw.rstrip("\r")
-            if raw == SALES_HEADER or raw.strip() == "":
+            if raw.strip() == "":
                 continue
-            lines.append({"raw": raw, "_delivery": order, "_file": path.name})
+            lines.append(
+                {
+                    "raw": raw,
+                    "_delivery": order,
+                    "_file": path.name,
+                    "_columns": columns,
+                    "_width": len(names),
+                }
+            )
     return lines
 
 
@@ -187,16 +223,20 @@ def check_sales(landing_dir: Path, accepted_customer_ids: set[str] | None = None
         accepted_customer_ids = set(accepted_customers(landing_dir)["customer_id"])
     lines = _sales_lines(landing_dir)
     received = len(lines)
+    per_file: dict[str, Counter] = {}
+    for line in lines:
+        _count(per_file, line["_file"], "received")
 
     seen, distinct, collapsed = set(), [], 0
     for line in lines:
         if line["raw"] in seen:
             collapsed += 1
+            _count(per_file, line["_file"], "collapsed")
             continue
         seen.add(line["raw"])
         fields = next(csv.reader([line["raw"]]))
-        line["malformed"] = len(fields) != 7 or line["raw"].count('"') % 2 == 1
-        line["fields"] = fields if not line["malformed"] else None
+        line["malformed"] = len(fields) != line["_width"] or line["raw"].count('"') % 2 == 1
+        line["fields"] = [fields[i] for i in line["_columns"]] if not line["malformed"] else None
         distinct.append(line)
 
     # Versions of an invoice: the latest delivery wins; two versions in it conflict.
@@ -219,11 +259,13 @@ def check_sales(landing_dir: Path, accepted_customer_ids: set[str] | None = None
     for line in distinct:
         if line["malformed"]:
             quarantined.append({"raw": line["raw"], "reasons": ["malformed_line"]})
+            _count(per_file, line["_file"], "quarantined")
             continue
         invoice_raw, customer_raw, category, quantity, price, date_raw, mall = line["fields"]
         invoice_no = _blank_to_none(invoice_raw)
         if invoice_no and line["_delivery"] < latest[invoice_no]:
             superseded += 1
+            _count(per_file, line["_file"], "superseded")
             continue
         customer_id = _blank_to_none(customer_raw)
         date_text = _blank_to_none(date_raw)
@@ -272,7 +314,9 @@ def check_sales(landing_dir: Path, accepted_customer_ids: set[str] | None = None
             reasons.append("conflicting_duplicate")
         if reasons:
             quarantined.append({"raw": line["raw"], "invoice_no": invoice_raw, "reasons": reasons})
+            _count(per_file, line["_file"], "quarantined")
             continue
+        _count(per_file, line["_file"], "accepted")
         accepted.append(
             {
                 "invoice_no": invoice_no,
@@ -290,7 +334,7 @@ def check_sales(landing_dir: Path, accepted_customer_ids: set[str] | None = None
         amounts = frame["amount_try"].astype(float).to_numpy()
         threshold = np.percentile(amounts, rules["price_outlier_quantile"] * 100)
         frame["is_price_outlier"] = amounts >= threshold
-    return Outcomes(frame, quarantined, collapsed, superseded, received)
+    return Outcomes(frame, quarantined, collapsed, superseded, received, per_file)
 
 
 def accepted_sales(landing_dir: Path) -> pd.DataFrame:
@@ -300,3 +344,14 @@ def accepted_sales(landing_dir: Path) -> pd.DataFrame:
 def row_hash(raw_line: str) -> str:
     """The bronze row hash of a sales line (sha2-256 of the raw line)."""
     return hashlib.sha256(raw_line.encode("utf-8")).hexdigest()
+
+
+def outcomes_per_file(landing_dir: Path) -> dict[tuple[str, str], dict[str, int]]:
+    """(entity, file name) -> rows of that delivery file by outcome, as the rules say."""
+    customers = check_customers(landing_dir)
+    sales = check_sales(landing_dir, set(customers.accepted["customer_id"]))
+    return {
+        (entity, file_name): dict(counts)
+        for entity, outcomes in (("customers", customers), ("sales", sales))
+        for file_name, counts in outcomes.per_file.items()
+    }
