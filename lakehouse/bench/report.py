@@ -16,9 +16,10 @@ PHASES = {
     "full_build": "full build",
     "same_work": "same-work floor",
     "incremental_build": "incremental",
+    "no_change_build": "nothing new",
 }
 # The phases that run on the server (the same-work floor runs in a Spark session of its own).
-SERVER_PHASES = ("floor", "full_build", "incremental_build")
+SERVER_PHASES = ("floor", "full_build", "incremental_build", "no_change_build")
 FINDINGS_FILE = "findings.md"
 
 
@@ -97,16 +98,24 @@ def targets(results: dict) -> list[dict[str, str]]:
     def fmt(value: float | None, unit: str = "x", digits: int = 2) -> str:
         return "n/a" if value is None else f"{value:.{digits}f}{unit}"
 
+    hundred_k = sizes.get("100k")
     full_vs_floor = ratio(_median(one, "full_build"), _median(one, "floor"))
     add("full build at 1M <= 3x the floor job", fmt(full_vs_floor), _verdict(full_vs_floor, 3))
-    incr_share = ratio(_median(one, "incremental_build"), _median(one, "full_build"))
+    for label, entry, limit in (("100k", hundred_k, 35), ("1M", one, 50)):
+        full = _median(entry, "full_build")
+        add(f"full build at {label} <= {limit} s", fmt(full, " s", 1), _verdict(full, limit))
+    incr = _median(one, "incremental_build")
+    add("one new day at 1M <= 25 s", fmt(incr, " s", 1), _verdict(incr, 25))
+    incr_share = ratio(incr, _median(one, "full_build"))
     add(
-        "incremental build (one new day) at 1M <= 15% of the full build",
+        "one new day at 1M <= 25% of the full build",
         fmt(None if incr_share is None else incr_share * 100, "%", 0),
-        _verdict(incr_share, 0.15),
+        _verdict(incr_share, 0.25),
     )
-    incr_growth = ratio(_median(ten, "incremental_build"), _median(one, "incremental_build"))
-    add("incremental build 10M vs 1M <= 1.5x", fmt(incr_growth), _verdict(incr_growth, 1.5))
+    incr_growth = ratio(_median(ten, "incremental_build"), incr)
+    add("one new day at 10M <= 1.3x the same at 1M", fmt(incr_growth), _verdict(incr_growth, 1.3))
+    unchanged = _median(one, "no_change_build")
+    add("a build with no new file at 1M <= 15 s", fmt(unchanged, " s", 1), _verdict(unchanged, 15))
     full_growth = ratio(_median(ten, "full_build"), _median(one, "full_build"))
     add("full build 1M -> 10M <= 10x", fmt(full_growth), _verdict(full_growth, 10))
 
@@ -229,6 +238,7 @@ def render_markdown(results: dict, chart_link: str = "chart.png", findings: str 
     for label, entry in sizes:
         floor_s, full_s = _median(entry, "floor"), _median(entry, "full_build")
         incr_s, same_s = _median(entry, "incremental_build"), _median(entry, "same_work")
+        unchanged_s = _median(entry, "no_change_build")
         generate = entry.get("generate", {})
         body.append([
             label,
@@ -238,6 +248,7 @@ def render_markdown(results: dict, chart_link: str = "chart.png", findings: str 
             _s(same_s),
             _s(full_s),
             _s(incr_s),
+            _s(unchanged_s),
             times(full_s, floor_s),
             times(full_s, same_s),
             times(same_s, floor_s),
@@ -247,7 +258,7 @@ def render_markdown(results: dict, chart_link: str = "chart.png", findings: str 
         ])  # fmt: skip
     out += _table(
         ["size", "sales lines", "generate", "floor", "same-work", "full build", "incremental",
-         "full / floor", "full / same-work", "same-work / floor", "incr. / full",
+         "nothing new", "full / floor", "full / same-work", "same-work / floor", "incr. / full",
          "rows/s (full)", "run started"],
         body,
     )  # fmt: skip

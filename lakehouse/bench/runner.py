@@ -196,6 +196,11 @@ class Bench:
                 )
             entry["completed"].append(phase)
             entry["load_average"][phase] = round(os.getloadavg()[0], 1)
+            phase = "no_change_build"
+            with sampler.phase(phase):
+                entry["no_change_build"] = self._no_change_builds(landing, folder / "logs", label)
+            entry["completed"].append(phase)
+            entry["load_average"][phase] = round(os.getloadavg()[0], 1)
             phase = "queries"
             with sampler.phase(phase):
                 entry["queries"] = self._queries(landing, folder / "logs", label)
@@ -351,6 +356,16 @@ class Bench:
                      f"{self.options.build_repeats}: {seconds:.1f} s; fact +{after - before:,}"
                      )  # fmt: skip
         return {"runs_s": runs, "deliveries": deliveries, **summary(runs)}
+
+    def _no_change_builds(self, landing: Path, logs: Path, label: str) -> dict:
+        """`dbt build` with no new file: what a build costs when there is nothing to do."""
+        runs = []
+        for attempt in range(1, self.options.build_repeats + 1):
+            seconds = self._dbt(["build"], logs / f"no_change_build_{attempt}.log", landing)
+            runs.append(seconds)
+            self.say(f"[{label}] dbt build with no new file {attempt}/"
+                     f"{self.options.build_repeats}: {seconds:.1f} s")  # fmt: skip
+        return {"runs_s": runs, **summary(runs)}
 
     def _queries(self, landing: Path, logs: Path, label: str) -> dict:
         self._dbt(["compile", "--select", *analysis_names()], logs / "compile.log", landing)
