@@ -11,14 +11,18 @@ copy touches the schemas the other tests read (bronze, silver, gold).
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
+import signal
 import subprocess
+import time
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from lakehouse import server
 from lakehouse.config import PROJECT_DIR, Settings, dbt_env
 from lakehouse.connection import query
 from lakehouse.dbt_runner import dbt_executable
@@ -35,16 +39,16 @@ COMPARED_TABLES = {
     "bronze.stg_landing__customers": {"_loaded_at"},
     "bronze.stg_landing__sales": {"_loaded_at"},
     "silver.int_customers_checked": {"_loaded_at", "_checked_at"},
-    "silver.int_customers_validated": {"_loaded_at"},
-    "silver.int_customers_quarantined": {"_loaded_at"},
+    "silver.int_customers_validated": {"_loaded_at", "_checked_at"},
+    "silver.int_customers_quarantined": {"_loaded_at", "_checked_at"},
     "silver.int_sales_checked": {"_loaded_at", "_checked_at"},
     "silver.int_sales_validated": {"_loaded_at", "_checked_at"},
-    "silver.int_sales_quarantined": {"_loaded_at"},
+    "silver.int_sales_quarantined": {"_loaded_at", "_checked_at"},
     "gold.fct_sales": {"_checked_at"},
-    "gold.dim_customers": set(),
+    "gold.dim_customers": {"_checked_at"},
     "gold.dim_dates": set(),
-    "gold.monthly_sales": set(),
-    "gold.sales_by_customer": set(),
+    "gold.monthly_sales": {"_checked_at"},
+    "gold.sales_by_customer": {"_checked_at"},
 }
 SNAPSHOT = "snapshots.snp_customers"
 
@@ -76,6 +80,16 @@ def _build_models(settings: Settings, landing: Path, prefix: str, *extra: str) -
     )  # fmt: skip
 
 
+def _test_failures() -> dict[str, int]:
+    """Failing rows per data test of the latest dbt invocation (its run_results.json)."""
+    results = json.loads((PROJECT_DIR / "target" / "run_results.json").read_text())
+    return {
+        result["unique_id"].split(".")[2]: result["failures"] or 0
+        for result in results["results"]
+        if result["unique_id"].startswith("test.")
+    }
+
+
 def _columns(settings: Settings, table: str) -> list[str]:
     rows = query(settings, f"select * from {table} limit 0")
     del rows
@@ -88,11 +102,13 @@ def _columns(settings: Settings, table: str) -> list[str]:
     return columns
 
 
-def _differences(settings: Settings, table: str, volatile: set[str], where: str = "") -> dict:
-    """Rows of inc_<table> missing from full_<table> and the other way, and both counts."""
+def _differences(
+    settings: Settings, table: str, volatile: set[str], where: str = "", prefix: str = INCREMENTAL
+) -> dict:
+    """Rows of <prefix><table> missing from full_<table> and the other way, and both counts."""
     columns = [c for c in _columns(settings, FULL + table) if c not in volatile]
     listed = ", ".join(f"`{c}`" for c in columns)
-    inc, full = INCREMENTAL + table, FULL + table
+    inc, full = prefix + table, FULL + table
     condition = f" where {where}" if where else ""
 
     def count(sql: str) -> int:
@@ -113,29 +129,43 @@ def _differences(settings: Settings, table: str, volatile: set[str], where: str 
     }
 
 
-def _assert_equal_to_full_build(settings: Settings, step: str) -> None:
+def _drop_copies(settings: Settings, *prefixes: str) -> None:
+    """A clean start: the snapshot keeps history across builds, even full refreshes."""
+    for prefix in prefixes:
+        for schema in ("landing", "bronze", "silver", "gold", "snapshots", "reference", "audit"):
+            query(settings, f"drop schema if exists {prefix}{schema} cascade")
+
+
+def _assert_equal_to_full_build(settings: Settings, step: str, prefix: str = INCREMENTAL) -> None:
     unequal = {}
     for table, volatile in COMPARED_TABLES.items():
-        found = _differences(settings, table, volatile)
+        found = _differences(settings, table, volatile, prefix=prefix)
         if found["only_incremental"] or found["only_full"]:
             unequal[table] = found
         assert found["incremental_rows"] > 0 or table.endswith("quarantined"), (table, found)
-    volatile = {"dbt_scd_id", "dbt_updated_at", "dbt_valid_from", "dbt_valid_to", "_loaded_at"}
-    found = _differences(settings, SNAPSHOT, volatile, where="dbt_valid_to is null")
+    volatile = {
+        "dbt_scd_id",
+        "dbt_updated_at",
+        "dbt_valid_from",
+        "dbt_valid_to",
+        "_loaded_at",
+        "_checked_at",
+    }
+    found = _differences(settings, SNAPSHOT, volatile, "dbt_valid_to is null", prefix)
     if found["only_incremental"] or found["only_full"]:
         unequal[SNAPSHOT] = found
     assert not unequal, f"after {step}, incremental and full builds differ: {unequal}"
 
 
-# The tables a build with nothing new must leave alone. The other gold tables (dimensions
-# and analyst marts) are still rebuilt whole by every build.
+# Every Delta table of the pipeline: a build with nothing new must leave them all alone.
 UNCHANGED_WITHOUT_NEW_FILES = (
     "bronze.landing_files",
-    "bronze.stg_landing__customers",
-    "bronze.stg_landing__sales",
-    "silver.int_customers_checked",
-    "silver.int_sales_checked",
-    "gold.fct_sales",
+    *(table for table in COMPARED_TABLES if not table.endswith(("validated", "quarantined"))),
+    SNAPSHOT,
+    "reference.payment_methods",
+    "reference.product_categories",
+    "reference.shopping_malls",
+    "reference.value_aliases",
 )
 
 
@@ -212,6 +242,8 @@ def test_deliveries_build_incrementally_to_what_a_full_build_gives(
     settings = lakehouse_server
     landing = settings.state_dir / "incremental-landing"
     start = dt.datetime(2023, 3, 20, 8, 0, tzinfo=dt.UTC)
+
+    _drop_copies(settings, INCREMENTAL, FULL)
 
     # Delivery 1: a generated dirty feed (every anomaly type, malformed lines included).
     generate(landing, rows=2_000, seed=23, invoices_per_customer=2, overwrite=True)
@@ -296,3 +328,80 @@ def test_deliveries_build_incrementally_to_what_a_full_build_gives(
     output = _dbt(settings, landing, INCREMENTAL, "build")
     assert "ERROR=0" in output
     assert _delta_versions(settings, INCREMENTAL) == before
+
+    # Its bronze and silver row-level tests looked at the rows it wrote (none), while
+    # `dbt test` judges whole tables, where the first delivery's dirt is.
+    incremental_failures = _test_failures()
+    _dbt(settings, landing, INCREMENTAL, "test", "--select", "stg_landing__sales")
+    whole_table_failures = _test_failures()
+    dirt_test = "stg_sales__quantity_1_to_5"
+    assert whole_table_failures[dirt_test] > 0
+    assert incremental_failures[dirt_test] == 0
+
+
+CRASHED = "crash_"
+
+
+def _commits(log_dir: Path) -> int:
+    return len(list(log_dir.glob("*.json"))) if log_dir.exists() else 0
+
+
+def test_a_build_killed_between_bronze_and_silver_is_completed_by_the_next(
+    lakehouse_server: Settings,
+) -> None:
+    """SIGKILL of the server right after bronze appended a delivery, before silver read it:
+    the next build finds the unprocessed bronze rows by silver's watermark and completes
+    the work, and every table equals a full build of the same files."""
+    settings = lakehouse_server
+    _drop_copies(settings, CRASHED, FULL)
+    landing = settings.state_dir / "crash-landing"
+    start = dt.datetime(2023, 3, 20, 8, 0, tzinfo=dt.UTC)
+    generate(landing, rows=1_000, seed=31, invoices_per_customer=2, overwrite=True)
+    _build_models(settings, landing, CRASHED, "--full-refresh")
+
+    _, clean_lines = _clean_base_rows(landing)
+    customer = clean_lines[0].split(",")[1]
+    lines = [_sales_line(f"I8100000{n}", customer, n, n % 5 + 1) for n in range(5)]
+    header = "invoice_no,customer_id,category,quantity,price,invoice_date,shopping_mall"
+    _write(landing / "sales" / "sales_2023-03-21.csv", "\n".join([header, *lines]) + "\n",
+           start + dt.timedelta(days=1))  # fmt: skip
+
+    # Start the build and kill the server as soon as bronze sales has committed the append.
+    bronze_log = (
+        settings.warehouse_dir / f"{CRASHED}bronze.db" / "stg_landing__sales" / "_delta_log"
+    )
+    commits_before = _commits(bronze_log)
+    env = dict(dbt_env(settings), LAKEHOUSE_LANDING_DIR=str(landing))
+    build = subprocess.Popen(
+        [dbt_executable(), "build", "--resource-type", "model",
+         "--vars", f"{{schema_prefix: {CRASHED}}}"],
+        cwd=PROJECT_DIR, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    deadline = time.monotonic() + 600
+    while _commits(bronze_log) == commits_before and time.monotonic() < deadline:
+        assert build.poll() is None, "the build ended before bronze committed"
+        time.sleep(0.1)
+    assert _commits(bronze_log) > commits_before, "bronze never committed the delivery"
+    pid = server.running_server(settings).pid
+    os.killpg(pid, signal.SIGKILL)
+    build.wait(timeout=300)
+    assert build.returncode != 0
+
+    server.start(settings)
+    # The kill landed between the layers: bronze holds the new lines, silver does not.
+    ((bronze_loaded, silver_loaded),) = query(
+        settings,
+        f"select (select max(_loaded_at) from {CRASHED}bronze.stg_landing__sales), "
+        f"(select max(_loaded_at) from {CRASHED}silver.int_sales_checked)",
+    )
+    assert bronze_loaded > silver_loaded
+
+    _build_models(settings, landing, CRASHED)
+    _build_models(settings, landing, FULL, "--full-refresh")
+    _assert_equal_to_full_build(settings, "a build killed between bronze and silver", CRASHED)
+    ((new_invoices,),) = query(
+        settings,
+        f"select count(*) from {CRASHED}gold.fct_sales where invoice_no in "
+        + str(tuple(f"I8100000{n}" for n in range(5))),
+    )
+    assert new_invoices == 5

@@ -37,26 +37,3 @@
         {% endif %}
     {% endif %}
 {% endmacro %}
-
-
-{#
-    Pre-hook of fct_sales: deletes the invoices silver has rechecked since the fact's last
-    load and no longer accepts (their latest delivery was quarantined, or their customer
-    was rejected later). The merge that follows upserts the accepted ones.
-#}
-{% macro delete_invoices_no_longer_accepted(fact, checked_sales) %}
-    merge into {{ fact }} as fact
-    using (
-        select invoice_no_clean as invoice_no
-        from {{ checked_sales }}
-        where
-            invoice_no_clean is not null
-            and _checked_at > (
-                select coalesce(max(_checked_at), timestamp '1970-01-01') from {{ fact }}
-            )
-        group by invoice_no_clean
-        having count_if(outcome = 'accepted') = 0
-    ) as gone
-        on fact.invoice_no = gone.invoice_no
-    when matched then delete
-{% endmacro %}

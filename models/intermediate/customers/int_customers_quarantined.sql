@@ -24,7 +24,8 @@ final as (
         _source_file,
         _source_row_index,
         _delivered_at,
-        _loaded_at
+        _loaded_at,
+        _checked_at
     from checked_customers
     where outcome = 'quarantined'
 

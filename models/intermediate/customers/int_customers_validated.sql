@@ -21,7 +21,8 @@ final as (
         payment_method_clean as payment_method,
         _source_file,
         _delivered_at,
-        _loaded_at
+        _loaded_at,
+        _checked_at
     from checked_customers
     where outcome = 'accepted'
 

@@ -4,6 +4,9 @@
     silver computes from the raw value. Unknown values find no row: rejected, not guessed.
 #}
 
+{# A view over the seeds: a few hundred rows, nothing worth a Delta write per build. #}
+{{ config(materialized='view') }}
+
 with
 
 payment_methods as (

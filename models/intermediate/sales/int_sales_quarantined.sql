@@ -27,7 +27,8 @@ final as (
         _row_hash,
         _source_file,
         _delivered_at,
-        _loaded_at
+        _loaded_at,
+        _checked_at
     from checked_sales
     where outcome = 'quarantined'
 

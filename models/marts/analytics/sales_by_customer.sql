@@ -2,10 +2,54 @@
     The analysts' customer table of the original design: one row per customer who bought,
     with totals, first and last purchase, and favourite category and mall (most invoices;
     ties go to the higher revenue, then alphabetical order).
+
+    Incremental (macros/delta/incremental_gold.sql): the customers of the sales silver
+    rechecked, and the customers silver rechecked, since the latest `_checked_at` here are
+    rebuilt from the fact and merged; a pre-hook deletes those left without a row.
 #}
+
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='merge',
+        unique_key='customer_id',
+        on_schema_change='fail',
+        pre_hook=[
+            "{% if is_incremental() %}"
+            "{{ delete_stale_keys(this, ['customer_id'], customers_without_sales_sql(this)) }}"
+            "{% endif %}",
+        ],
+    )
+}}
+
+-- depends_on: {{ ref('int_customers_checked') }}
+-- depends_on: {{ ref('int_sales_checked') }}
 
 with
 
+{% if is_incremental() %}
+affected_customers as (
+
+    {{ rechecked_customers_sql(this) }}
+
+),
+
+sales as (
+
+    select fact.*
+    from {{ ref('fct_sales') }} as fact
+    where fact.customer_id in (select affected_customers.customer_id from affected_customers)
+
+),
+
+customers as (
+
+    select dim.*
+    from {{ ref('dim_customers') }} as dim
+    where dim.customer_id in (select affected_customers.customer_id from affected_customers)
+
+),
+{% else %}
 sales as (
 
     select * from {{ ref('fct_sales') }}
@@ -17,6 +61,7 @@ customers as (
     select * from {{ ref('dim_customers') }}
 
 ),
+{% endif %}
 
 totals as (
 
@@ -26,7 +71,8 @@ totals as (
         sum(quantity) as item_count,
         cast(sum(amount_try) as decimal(18, 2)) as revenue_try,
         min(invoice_date) as first_purchase_date,
-        max(invoice_date) as last_purchase_date
+        max(invoice_date) as last_purchase_date,
+        max(_checked_at) as sales_checked_at
     from sales
     group by customer_id
 
@@ -60,7 +106,7 @@ mall_ranked as (
 
 ),
 
-final as (
+rebuilt as (
 
     select
         totals.customer_id,
@@ -75,7 +121,8 @@ final as (
         totals.first_purchase_date,
         totals.last_purchase_date,
         category_ranked.category as favourite_category,
-        mall_ranked.shopping_mall as favourite_shopping_mall
+        mall_ranked.shopping_mall as favourite_shopping_mall,
+        greatest(customers._checked_at, totals.sales_checked_at) as _checked_at
     from totals
     inner join customers
         on totals.customer_id = customers.customer_id
@@ -87,6 +134,17 @@ final as (
         on
             totals.customer_id = mall_ranked.customer_id
             and mall_ranked.mall_rank = 1
+
+),
+
+final as (
+
+    select * from rebuilt
+    {% if is_incremental() %}
+    {# Only the rows that change: an unchanged row is not rewritten. #}
+    except
+    select * from {{ this }}
+    {% endif %}
 
 )
 

@@ -1,10 +1,28 @@
-{# One row per calendar day from the first to the last invoice date in silver. #}
+{#
+    One row per calendar day from the first to the last invoice date of the sales fact.
+    Incremental: a build merges the days the range gained and a pre-hook deletes the days it
+    lost, so a build that moves neither end writes nothing.
+#}
+
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='merge',
+        unique_key='date_day',
+        on_schema_change='fail',
+        pre_hook=[
+            "{% if is_incremental() %}"
+            "{{ delete_stale_keys(this, ['date_day'], days_out_of_range_sql(this, ref('fct_sales'))) }}"
+            "{% endif %}",
+        ],
+    )
+}}
 
 with
 
 sales as (
 
-    select * from {{ ref('int_sales_validated') }}
+    select * from {{ ref('fct_sales') }}
 
 ),
 
@@ -34,7 +52,7 @@ days as (
 
 ),
 
-final as (
+all_days as (
 
     select
         date_day,
@@ -49,6 +67,17 @@ final as (
         dayofweek(date_day) in (1, 7) as is_weekend,
         cast(date_trunc('month', date_day) as date) as month_start_date
     from days
+
+),
+
+final as (
+
+    select * from all_days
+    {% if is_incremental() %}
+    {# Only the days the range gained. #}
+    except
+    select * from {{ this }}
+    {% endif %}
 
 )
 

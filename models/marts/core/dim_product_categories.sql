@@ -1,3 +1,6 @@
+{# The product categories of the seed; a view, so a build writes nothing for it. #}
+{{ config(materialized='view') }}
+
 with
 
 product_categories as (

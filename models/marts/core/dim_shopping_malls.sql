@@ -1,3 +1,6 @@
+{# The shopping malls of the seed; a view, so a build writes nothing for it. #}
+{{ config(materialized='view') }}
+
 with
 
 shopping_malls as (

@@ -3,7 +3,8 @@
     rechecked since the fact's last load (`_checked_at` later than the fact's latest) and
     merges their accepted version on `invoice_no`, so a corrected invoice updates its row, a
     sale released by a late customer is added, and nothing else of the fact is read. A
-    pre-hook first deletes the rechecked invoices silver no longer accepts; a post-hook
+    pre-hook first deletes the rechecked invoices silver no longer accepts
+    (macros/delta/incremental_gold.sql); a post-hook
     re-flags price outliers when the threshold moved (macros/delta/
     sales_price_outlier_threshold.sql). Partitioned by year and month of the invoice, so a
     merge rewrites only the months it touches and month filters skip the rest. Once merges
@@ -23,7 +24,7 @@
         },
         pre_hook=[
             "{% if is_incremental() %}"
-            "{{ delete_invoices_no_longer_accepted(this, ref('int_sales_checked')) }}"
+            "{{ delete_stale_keys(this, ['invoice_no'], invoices_no_longer_accepted_sql(this)) }}"
             "{% endif %}",
         ],
         post_hook=[
@@ -52,10 +53,7 @@ rechecked_invoices as (
 
     select invoice_no_clean as invoice_no
     from {{ ref('int_sales_checked') }} as checked_sales
-    where checked_sales._checked_at > (
-        select coalesce(max(fact._checked_at), timestamp '1970-01-01')
-        from {{ this }} as fact
-    )
+    where checked_sales._checked_at > {{ checked_watermark(this) }}
 
 ),
 
