@@ -209,7 +209,8 @@ def test_a_duplicate_invoice_forced_into_gold_stops_the_build(
         settings,
         "insert into gold.fct_sales select invoice_no, customer_id, category, shopping_mall, "
         "invoice_date, quantity, unit_price_try, amount_try, is_price_outlier, invoice_year, "
-        f"invoice_month, '{INJECTED_SOURCE_FILE}', _delivered_at from gold.fct_sales limit 1",
+        f"invoice_month, '{INJECTED_SOURCE_FILE}', _delivered_at, _checked_at "
+        "from gold.fct_sales limit 1",
     )
     try:
         target = tmp_path / "target"
