@@ -61,7 +61,7 @@ def lakehouse_server() -> Settings:
 
 LAYERS = ("bronze", "silver", "gold")
 # Columns that say when a row was loaded or checked, not what it holds.
-VOLATILE_COLUMNS = {"_loaded_at", "_checked_at"}
+VOLATILE_COLUMNS = {"_loaded_at", "_checked_at", "loaded_at"}
 
 
 def tables(settings: Settings, schema: str) -> list[str]:
