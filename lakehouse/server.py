@@ -116,7 +116,8 @@ def spark_confs(settings: Settings) -> dict[str, str]:
         "spark.sql.adaptive.enabled": "true",
         "spark.sql.adaptive.coalescePartitions.enabled": "true",
         "spark.sql.session.timeZone": "UTC",
-        # Jobs share the cores fairly: analysts' queries do not wait for a build's stages.
+        # Jobs share the cores fairly: an analyst's query is scheduled beside a build's stages,
+        # not queued behind them (its latency during a build: pytests/artifacts/soak.json).
         "spark.scheduler.mode": "FAIR",
         "spark.scheduler.allocation.file": str(RESOURCES / "fairscheduler.xml"),
         "spark.ui.showConsoleProgress": "false",
