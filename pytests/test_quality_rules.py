@@ -157,6 +157,12 @@ def test_failing_rows_are_stored_in_the_audit_schema(
 ) -> None:
     relation = dirty_build["stg_customers__age_present"][4]
     assert relation and relation.startswith("audit."), relation
+    # Later incremental builds of other tests store the failing rows of their own batch;
+    # `dbt test` judges the whole table and stores all of them again.
+    retest = run_dbt(
+        built_pipeline.settings, ["test", "--select", "stg_customers__age_present"], capture=True
+    )
+    assert retest.returncode == 0, retest.stdout[-3000:]
     stored = query(built_pipeline.settings, f"select customer_id, age from {relation}")
     expected = built_pipeline.manifest["anomalies"]["null_age"]["keys"]
     assert sorted(customer_id for customer_id, _ in stored) == sorted(expected)
