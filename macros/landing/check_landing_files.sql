@@ -4,7 +4,8 @@
     the same check in Python first) stops before any model is built when a landing file
     breaks the contract, with the same message as `lakehouse check-landing`.
 
-    Only for the commands that read the landing files (build, run, test, retry), and only for
+    Only for the commands that read the landing files (build, run, test, retry) when they
+    select a node that reads them (bronze, the landing source's tests), and only for
     the files bronze has not loaded yet (all files on a --full-refresh): a loaded file was
     checked when it arrived, so a daily build checks the day's files, not the history. A
     loaded file that changed in place stops the run here, before anything is written
@@ -21,7 +22,8 @@
     a broken footer stops the run there with Spark's own error.
 #}
 {% macro check_landing_files() %}
-    {% if execute and flags.WHICH in ['build', 'run', 'test', 'retry'] %}
+    {% if execute and flags.WHICH in ['build', 'run', 'test', 'retry']
+        and reads_landing_files(selected_resources) %}
         {% set root = landing_path() %}
         {% set problems = [] %}
         {% set sales_files = landing_files_to_check('sales') %}
@@ -70,6 +72,20 @@
             ~ sales_files | length ~ " sales, " ~ customers_files | length ~ " customers.",
             info=true) }}
     {% endif %}
+{% endmacro %}
+
+
+{#- Whether the selected nodes read the landing files: the bronze models, or the tests of
+    the landing source. A build of other models (`-s dim_shopping_malls`) is not held up by
+    the state of the landing folder. -#}
+{% macro reads_landing_files(selected) %}
+    {% for unique_id in selected %}
+        {% if unique_id.startswith(('model.' ~ project_name ~ '.stg_landing__',
+                                    'test.' ~ project_name ~ '.source_')) %}
+            {{ return(true) }}
+        {% endif %}
+    {% endfor %}
+    {{ return(false) }}
 {% endmacro %}
 
 
