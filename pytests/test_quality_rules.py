@@ -187,7 +187,8 @@ def test_lakehouse_quality_prints_the_latest_run_and_the_trend(
     )
     assert result.returncode == 0, result.stderr
     assert f"invocation {invocation_id}" in result.stdout
-    assert f"({tests} rows)" in result.stdout  # the latest run lists every test it ran
+    # The latest run lists every test it ran (one, when the latest run is a single `dbt test`).
+    assert f"({tests} row{'s' if tests != 1 else ''})" in result.stdout
     assert "Trend over the last" in result.stdout
 
 
