@@ -339,6 +339,58 @@ def test_deliveries_build_incrementally_to_what_a_full_build_gives(
     assert incremental_failures[dirt_test] == 0
 
 
+def _run_dbt(settings: Settings, landing: Path, prefix: str, *args: str):
+    env = dict(dbt_env(settings), LAKEHOUSE_LANDING_DIR=str(landing))
+    return subprocess.run(
+        [dbt_executable(), *args, "--vars", f"{{schema_prefix: {prefix}}}"],
+        cwd=PROJECT_DIR, env=env, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+
+
+def test_a_loaded_file_changed_in_place_stops_the_build_and_a_removed_one_keeps_its_rows(
+    lakehouse_server: Settings,
+) -> None:
+    """Runs after the delivery test, on the landing folder and the inc_ tables it left."""
+    settings = lakehouse_server
+    landing = settings.state_dir / "incremental-landing"
+    delivery = landing / "sales" / "sales_2023-03-21.csv"
+    if not delivery.exists():
+        pytest.skip("needs the landing folder of the delivery test (run the whole module)")
+    before = _delta_versions(settings, INCREMENTAL)
+    original, stat = delivery.read_bytes(), delivery.stat()
+
+    # Changed in place: one more line, so size and modification time differ.
+    delivery.write_bytes(original + _sales_line("I80000099", "C8000001", 0, 1).encode() + b"\n")
+    build = _run_dbt(settings, landing, INCREMENTAL, "build")
+    output = build.stdout + build.stderr
+    assert build.returncode != 0
+    assert "Landing file(s) changed in place after they were loaded into bronze: " in output
+    assert "sales_2023-03-21.csv (loaded: " in output
+    assert "deliver the new content as a new file" in output and "--full-refresh" in output
+    assert "START sql" not in output  # stopped before any model
+    assert _delta_versions(settings, INCREMENTAL) == before
+
+    # Removed after loading: a warning, and its lines stay in bronze.
+    delivery.unlink()
+    build = _run_dbt(settings, landing, INCREMENTAL, "build", "--resource-type", "model")
+    assert build.returncode == 0, build.stdout[-3000:]
+    assert (
+        "Warning: landing file sales/sales_2023-03-21.csv was loaded and is no longer in the "
+        "landing folder; its rows stay in bronze." in build.stdout
+    )
+    ((lines,),) = query(
+        settings,
+        f"select count(*) from {INCREMENTAL}bronze.stg_landing__sales "
+        "where _source_file = 'sales_2023-03-21.csv'",
+    )
+    assert lines == original.decode().count("\n") - 1  # every line but the header
+    assert _delta_versions(settings, INCREMENTAL) == before
+
+    # Put back as it was loaded: nothing to do again.
+    delivery.write_bytes(original)
+    os.utime(delivery, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+
+
 CRASHED = "crash_"
 
 
