@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed
 HOOKS  := $(VENV)/.activate-hooks
 SIZES  ?= 100k,1M,10M
 
-.PHONY: run setup test lint stop status docs bench lock clean help
+.PHONY: run setup test test-fast lint stop status docs bench lock clean help
 .DEFAULT_GOAL := help
 
 help:  ## list the targets
@@ -34,6 +34,9 @@ $(HOOKS): $(STAMP) lakehouse/venv_hooks.py
 
 test: setup  ## the whole test suite (starts its own server on port 10011)
 	$(BIN)/pytest --durations=15
+
+test-fast: setup  ## the tests that need no server (a fast lane for everyday work)
+	$(BIN)/pytest -m "not server" --durations=10
 
 lint: setup  ## SQL and Python lint
 	$(BIN)/sqlfluff lint models analyses macros tests

@@ -43,6 +43,14 @@ def test_settings() -> Settings:
     return load_settings().with_overrides(state_dir=state_dir, port=port, host="127.0.0.1")
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test that needs the shared server, even through another fixture, is marked
+    `server`, so `make test-fast` (pytest -m "not server") runs none of them."""
+    for item in items:
+        if "lakehouse_server" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.server)
+
+
 @pytest.fixture(scope="session")
 def lakehouse_server() -> Settings:
     """Settings of a running test server (started once, reused by every test)."""
