@@ -29,12 +29,14 @@
 {% endmacro %}
 
 
-{#- Rechecked customers silver no longer accepts (dim_customers). -#}
-{% macro customers_no_longer_accepted_sql(dim) %}
-    select customer_id_clean as customer_id
-    from {{ ref('int_customers_checked') }}
-    where customer_id_clean is not null and _checked_at > {{ checked_watermark(dim) }}
-    group by customer_id_clean
+{#- Keys silver rechecked since `model`'s watermark and no longer accepts in any row:
+    customers (dim_customers) whose latest delivery was rejected; invoices (fct_sales) whose
+    latest delivery was quarantined or whose customer was rejected later. -#}
+{% macro keys_no_longer_accepted_sql(model, checked, key) %}
+    select {{ key }}_clean as {{ key }}
+    from {{ checked }}
+    where {{ key }}_clean is not null and _checked_at > {{ checked_watermark(model) }}
+    group by {{ key }}_clean
     having count_if(outcome = 'accepted') = 0
 {% endmacro %}
 
@@ -115,15 +117,4 @@
                 and sales.shopping_mall = monthly.shopping_mall
                 and sales.category = monthly.category
         )
-{% endmacro %}
-
-
-{#- Invoices silver rechecked and no longer accepts: their latest delivery was quarantined,
-    or their customer was rejected later (fct_sales). -#}
-{% macro invoices_no_longer_accepted_sql(fact) %}
-    select invoice_no_clean as invoice_no
-    from {{ ref('int_sales_checked') }}
-    where invoice_no_clean is not null and _checked_at > {{ checked_watermark(fact) }}
-    group by invoice_no_clean
-    having count_if(outcome = 'accepted') = 0
 {% endmacro %}

@@ -13,7 +13,9 @@
         on_schema_change='fail',
         pre_hook=[
             "{% if is_incremental() %}"
-            "{{ delete_stale_keys(this, ['customer_id'], customers_no_longer_accepted_sql(this)) }}"
+            "{{ delete_stale_keys(this, ['customer_id'], keys_no_longer_accepted_sql(
+                this, ref('int_customers_checked'), 'customer_id'
+            )) }}"
             "{% endif %}",
         ],
     )
@@ -39,13 +41,7 @@ sales as (
 {% if is_incremental() %}
 affected_customers as (
 
-    select checked_customers.customer_id_clean as customer_id
-    from {{ ref('int_customers_checked') }} as checked_customers
-    where checked_customers._checked_at > {{ checked_watermark(this) }}
-    union
-    select checked_sales.customer_id_clean as customer_id
-    from {{ ref('int_sales_checked') }} as checked_sales
-    where checked_sales._checked_at > {{ checked_watermark(this) }}
+    {{ rechecked_customers_sql(this) }}
 
 ),
 

@@ -24,7 +24,9 @@
         },
         pre_hook=[
             "{% if is_incremental() %}"
-            "{{ delete_stale_keys(this, ['invoice_no'], invoices_no_longer_accepted_sql(this)) }}"
+            "{{ delete_stale_keys(this, ['invoice_no'], keys_no_longer_accepted_sql(
+                this, ref('int_sales_checked'), 'invoice_no'
+            )) }}"
             "{% endif %}",
         ],
         post_hook=[
