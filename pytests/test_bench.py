@@ -14,7 +14,8 @@ import pytest
 
 from lakehouse.bench import queries, same_work
 from lakehouse.bench.delivery import write_new_day
-from lakehouse.bench.report import render_markdown, targets, write_report
+from lakehouse.bench.nodes import node_seconds
+from lakehouse.bench.report import node_time_section, render_markdown, targets, write_report
 from lakehouse.bench.sizes import parse_size, parse_sizes, size_label
 from lakehouse.bench.stats import percentile, summary
 from lakehouse.config import Settings
@@ -280,3 +281,33 @@ def test_same_work_runs_every_model_in_dag_order_as_a_full_refresh(tmp_path: Pat
         "create or replace table reference.codes using delta as select * from delta.`file:/w/codes`"
     )
     assert not any("not_null" in step["sql"] for step in plan["timed"])
+
+
+def test_node_seconds_add_up_per_kind_and_the_report_shows_them(tmp_path: Path) -> None:
+    results = [
+        ("seed.p.codes", 0.5),
+        ("model.p.a", 2.0),
+        ("model.p.b", 1.0),
+        ("test.p.not_null_a", 0.25),
+        ("test.p.unique_a", 0.75),
+        ("unit_test.p.a.checks", 1.5),
+        ("operation.p.p-on-run-start-0", 0.4),
+        ("exposure.p.dashboard", 0.0),
+    ]
+    path = tmp_path / "build.run_results.json"
+    path.write_text(json.dumps({
+        "elapsed_time": 4.2,
+        "results": [{"unique_id": uid, "execution_time": s} for uid, s in results],
+    }))  # fmt: skip
+    nodes = node_seconds(path)
+    assert nodes["elapsed_s"] == 4.2
+    assert nodes["models"] == {"nodes": 2, "seconds": 3.0, "mean_s": 1.5}
+    assert nodes["data tests"] == {"nodes": 2, "seconds": 1.0, "mean_s": 0.5}
+    assert nodes["unit tests"]["nodes"] == 1 and nodes["hooks"]["seconds"] == 0.4
+    assert "exposures" not in nodes and "snapshots" not in nodes
+    assert node_seconds(tmp_path / "missing.json") == {}
+
+    lines = node_time_section([("100k", {"rows": 100_000, "full_build": {"nodes": nodes}})])
+    row = next(line for line in lines if line.startswith("| 100k"))
+    assert row.split(" | ")[1:5] == ["full build", "4.2", "1 / 0.5 / 0.50", "2 / 3.0 / 1.50"]
+    assert node_time_section([("100k", {"rows": 100_000})]) == []

@@ -11,6 +11,8 @@ import json
 import os
 from pathlib import Path
 
+from lakehouse.bench.nodes import KINDS
+
 PHASES = {
     "floor": "floor job",
     "full_build": "full build",
@@ -193,6 +195,34 @@ def _s(value: float | None) -> str:
     return "-" if value is None else f"{value:.1f}"
 
 
+def node_time_section(sizes: list[tuple[str, dict]]) -> list[str]:
+    """Node-seconds per kind of node in the last run of each build (its run_results.json)."""
+    kinds = list(KINDS.values())
+    body = []
+    for label, entry in sizes:
+        for phase, name in PHASES.items():
+            nodes = (entry.get(phase) or {}).get("nodes")
+            if not nodes:
+                continue
+            cells = []
+            for kind in kinds:
+                k = nodes.get(kind)
+                cells.append(f"{k['nodes']} / {k['seconds']:.1f} / {k['mean_s']:.2f}" if k else "-")
+            body.append([label, name, _s(nodes.get("elapsed_s")), *cells])
+    if not body:
+        return []
+    return [
+        "## Where a build's time goes (last run of each build)",
+        "",
+        "Per kind of dbt node: nodes / node-seconds / mean seconds per node, from the build's "
+        "run_results.json. Node-seconds add up over dbt's threads, so they exceed the elapsed "
+        "time when nodes overlap; dbt's start (parsing, the schema listing, the on-run-start "
+        "hooks) is in the elapsed time but in no node.",
+        "",
+        *_table(["size", "build", "dbt elapsed", *kinds], body),
+    ]
+
+
 def render_markdown(results: dict, chart_link: str = "chart.png", findings: str = "") -> str:
     run = results.get("run", {})
     machine = run.get("machine", {})
@@ -274,6 +304,7 @@ def render_markdown(results: dict, chart_link: str = "chart.png", findings: str 
                 f"{', '.join(mismatched)}** (results.json, `row_mismatches`).", ""]  # fmt: skip
     out += [f"![build time and rows/s against rows]({chart_link})", ""]
 
+    out += node_time_section(sizes)
     out += ["## Noise (spread over repeats)", ""]
     out += [
         "spread = (max - min) / median. With one run per phase there is no spread to show; "

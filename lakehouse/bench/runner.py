@@ -26,6 +26,7 @@ from lakehouse.bench import floor, queries, same_work
 from lakehouse.bench.delivery import write_new_day
 from lakehouse.bench.machine import machine_info
 from lakehouse.bench.memory import MB, PeakSampler, kernel_peak_rss, run_with_peak
+from lakehouse.bench.nodes import node_seconds
 from lakehouse.bench.sizes import size_label
 from lakehouse.bench.stats import summary
 from lakehouse.config import PROJECT_DIR, Settings, dbt_env, load_settings
@@ -65,6 +66,11 @@ def bench_settings() -> Settings:
         if env.get("LAKEHOUSE_DRIVER_MEMORY", "").strip()
         else BENCH_DRIVER_MEMORY,
     )
+
+
+def _nodes(log: Path) -> dict:
+    """Node-seconds per kind of the build whose output is `log` (its run_results beside it)."""
+    return node_seconds(log.with_suffix(".run_results.json"))
 
 
 def _git_state() -> dict:
@@ -271,7 +277,12 @@ class Bench:
             runs.append(self._dbt(["build", "--full-refresh"], log, landing))
             self.say(f"[{label}] dbt build --full-refresh {attempt}/"
                      f"{self.options.build_repeats}: {runs[-1]:.1f} s")  # fmt: skip
-        return {"runs_s": runs, "fact_rows": self._fact_rows(), **summary(runs)}
+        return {
+            "runs_s": runs,
+            "fact_rows": self._fact_rows(),
+            "nodes": _nodes(log),
+            **summary(runs),
+        }
 
     def _same_work(self, landing: Path, folder: Path, label: str) -> dict:
         """The build's models without dbt, Thrift or tests, in a local Spark session of its
@@ -355,17 +366,23 @@ class Bench:
                      f"{delivery.corrections} corrections) + dbt build {attempt}/"
                      f"{self.options.build_repeats}: {seconds:.1f} s; fact +{after - before:,}"
                      )  # fmt: skip
-        return {"runs_s": runs, "deliveries": deliveries, **summary(runs)}
+        return {
+            "runs_s": runs,
+            "deliveries": deliveries,
+            "nodes": _nodes(logs / f"incremental_build_{len(runs)}.log"),
+            **summary(runs),
+        }
 
     def _no_change_builds(self, landing: Path, logs: Path, label: str) -> dict:
         """`dbt build` with no new file: what a build costs when there is nothing to do."""
         runs = []
         for attempt in range(1, self.options.build_repeats + 1):
-            seconds = self._dbt(["build"], logs / f"no_change_build_{attempt}.log", landing)
+            log = logs / f"no_change_build_{attempt}.log"
+            seconds = self._dbt(["build"], log, landing)
             runs.append(seconds)
             self.say(f"[{label}] dbt build with no new file {attempt}/"
                      f"{self.options.build_repeats}: {seconds:.1f} s")  # fmt: skip
-        return {"runs_s": runs, **summary(runs)}
+        return {"runs_s": runs, "nodes": _nodes(log), **summary(runs)}
 
     def _queries(self, landing: Path, logs: Path, label: str) -> dict:
         self._dbt(["compile", "--select", *analysis_names()], logs / "compile.log", landing)

@@ -24,11 +24,13 @@ LAKEHOUSE_PORT or LAKEHOUSE_DRIVER_MEMORY say otherwise). For each size:
      session with no dbt, Thrift or tests (build / same-work = the price of orchestration,
      same-work / floor = the price of the rules)
   5. one new day of sales (~0.1% of the rows + a few corrections) as a new file, dbt build
-  6. every analysis in analyses/ (and a one-month query) over JDBC: 1 warm-up + N runs,
+  6. dbt build with no new file (what a build costs when there is nothing to do)
+  7. every analysis in analyses/ (and a one-month query) over JDBC: 1 warm-up + N runs,
      p50/p95; the files Spark's scan read for a one-month query (its SQL metrics) against
      the fact's files, and for the same query with a filter pruning cannot use
 
-The server's memory is sampled throughout. The server is stopped at the end, also on a
+Each build's node-seconds per kind of node (seeds, models, data and unit tests, hooks) come
+from its run_results.json. The server's memory is sampled throughout. The server is stopped at the end, also on a
 failure or Ctrl-C. Writes results.json, REPORT.md (targets met or missed) and chart.png;
 with the default --output the report is also copied to docs/benchmarks.md. Sizes not run
 again keep their earlier results in the report. Generated data stays in the state folder.
