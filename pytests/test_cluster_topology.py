@@ -266,7 +266,9 @@ def cluster_build(cluster_server: Settings) -> Iterator[Settings]:
         for name in ("LAKEHOUSE_USER", "LAKEHOUSE_PASSWORD", "LAKEHOUSE_DBT_TARGET"):
             patch.delenv(name, raising=False)
         generate(landing, rows=2000, seed=11, invoices_per_customer=2, overwrite=True)
-        build = run_dbt(cluster_server, ["build", "--full-refresh"], capture=True)
+        build = run_dbt(
+            cluster_server, ["build", "--full-refresh", "--selector", "everything"], capture=True
+        )
         assert build.returncode == 0, build.stdout[-5000:]
         assert " ERROR=0 " in build.stdout, build.stdout[-3000:]
         compiled = run_dbt(

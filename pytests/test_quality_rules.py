@@ -169,6 +169,51 @@ def test_failing_rows_are_stored_in_the_audit_schema(
     assert {age for _, age in stored} == {None}
 
 
+def test_failing_rows_are_kept_only_for_tests_that_found_some(
+    dirty_build: dict[str, tuple], built_pipeline: BuiltPipeline
+) -> None:
+    """A passing warn test is one query and leaves no view behind; a warning one keeps its
+    failing rows in `audit`."""
+    stored = {
+        name: entry for name, entry in dirty_build.items() if entry[2] == "warn"
+    }  # bronze, silver and source tests: store_failures as views
+    passed = sorted(name for name, entry in stored.items() if entry[0] == "pass")
+    warned = sorted(name for name, entry in stored.items() if entry[0] == "warn")
+    assert passed and warned
+    views = {row[1] for row in query(built_pipeline.settings, "show views in audit")}
+    assert [name for name in passed if stored[name][4] is not None] == []
+    assert [name for name in passed if name in views] == []
+    relations = {name: stored[name][4] or "" for name in warned}
+    assert [name for name in warned if not relations[name].startswith("audit.")] == []
+    assert [name for name in warned if relations[name].split(".")[1] not in views] == []
+
+
+def test_unit_tests_run_on_request_and_not_in_the_daily_build(
+    built_pipeline: BuiltPipeline, tmp_path: Path
+) -> None:
+    ((daily_unit_tests,),) = query(
+        built_pipeline.settings,
+        "select count(*) from audit.data_test_history "
+        f"where invocation_id = '{built_pipeline.build_invocation_id}' "
+        "and test_kind = 'unit_test'",
+    )
+    assert daily_unit_tests == 0
+    target = tmp_path / "target"
+    unit = run_dbt(
+        built_pipeline.settings,
+        ["test", "--select", "test_type:unit", "--target-path", str(target)],
+        capture=True,
+    )
+    assert unit.returncode == 0, unit.stdout[-3000:]
+    results = run_results(target)["results"]
+    ran = {
+        r["unique_id"]: r["status"] for r in results if not r["unique_id"].startswith("operation.")
+    }
+    # The hooks aside, the selection ran the five unit tests and nothing else.
+    assert len(ran) == 5 and all(key.startswith("unit_test.") for key in ran), ran
+    assert set(ran.values()) == {"pass"}
+
+
 def test_lakehouse_quality_prints_the_latest_run_and_the_trend(
     built_pipeline: BuiltPipeline,
 ) -> None:

@@ -6,7 +6,8 @@
 
     One row per test and invocation: the test, the model (or source) it tests, its severity,
     status (pass, warn, fail, error, skipped), failing rows, execution time, the invocation id,
-    when the invocation started, and where store_failures kept the failing rows.
+    when the invocation started, and where store_failures kept the failing rows (tests that
+    found failing rows only).
 #}
 
 {% macro data_test_history_relation() -%}
@@ -78,8 +79,9 @@
         {% for result in results if result.node.resource_type in ['test', 'unit_test'] %}
             {% set node = result.node %}
             {% set config = node.config %}
+            {# Failing rows are kept only for tests that found some (test_materialization.sql). #}
             {% set failures_relation = node.relation_name
-                if config.store_failures else none %}
+                if config.store_failures and (result.failures or 0) > 0 else none %}
             {% do rows.append(
                 "(" ~ audit_sql_string(invocation_id)
                 ~ ", timestamp " ~ audit_sql_string(run_started_at.strftime('%Y-%m-%d %H:%M:%S.%f'))
