@@ -8,12 +8,9 @@
     Delta commits nothing.
 #}
 
-{#- The watermark of an incremental model: its latest `_checked_at`. -#}
+{#- The watermark of an incremental gold model: its latest `_checked_at` (watermark.sql). -#}
 {% macro checked_watermark(relation) -%}
-    (
-        select coalesce(max(processed._checked_at), timestamp '1970-01-01')
-        from {{ relation }} as processed
-    )
+    {{ watermark(relation, '_checked_at') }}
 {%- endmacro %}
 
 

@@ -11,7 +11,8 @@
     (every row of a customer_id present in them, and every copy of their lines), with the
     same rules as a full build, and merges those rows by their place in the landing files.
     New bronze rows are those loaded after the latest row this table holds (_loaded_at),
-    so a build stopped between layers is completed by the next one.
+    so a build stopped between layers is completed by the next one. The watermark is a
+    literal (watermark.sql), and a build with no new bronze row plans an empty batch.
 #}
 
 {{
@@ -26,27 +27,31 @@
 with
 
 {% if is_incremental() %}
+{%- set loaded_since = watermark(this, '_loaded_at') -%}
+{%- set customers_relation = ref('stg_landing__customers') -%}
+{%- set nothing_new = not has_rows_after(customers_relation, '_loaded_at', loaded_since) %}
 new_customers as (
 
     select
         _row_hash,
         nullif(trim(customer_id), '') as customer_id_clean
-    from {{ ref('stg_landing__customers') }} as bronze_customers
-    where bronze_customers._loaded_at > (
-        select coalesce(max(checked._loaded_at), timestamp '1970-01-01')
-        from {{ this }} as checked
-    )
+    from {{ customers_relation }} as bronze_customers
+    where bronze_customers._loaded_at > {{ loaded_since }}
 
 ),
 
 customers as (
 
-    select * from {{ ref('stg_landing__customers') }}
+    select * from {{ customers_relation }}
     where
+        {% if nothing_new -%}
+        false  -- nothing new since the watermark: an empty batch, no input read
+        {%- else -%}
         _row_hash in (select new_customers._row_hash from new_customers)
         or nullif(trim(customer_id), '') in (
             select new_customers.customer_id_clean from new_customers
         )
+        {%- endif %}
 
 ),
 {% else %}

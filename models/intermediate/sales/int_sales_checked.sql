@@ -16,7 +16,8 @@
     by their place in bronze (file, line hash, copy number within the file). New bronze lines
     are those loaded after the latest line this table holds; recomputed customers are those
     checked after this table's latest check (_checked_at), so a build stopped between
-    layers is completed by the next one.
+    layers is completed by the next one. Both watermarks are literals (watermark.sql), and
+    a build with neither plans an empty batch.
 #}
 
 {{
@@ -31,27 +32,27 @@
 with
 
 {% if is_incremental() %}
+{%- set loaded_since = watermark(this, '_loaded_at') -%}
+{%- set checked_since = watermark(this, '_checked_at') -%}
+{%- set sales_relation = ref('stg_landing__sales') -%}
+{%- set customers_relation = ref('int_customers_checked') -%}
+{%- set nothing_new = not has_rows_after(sales_relation, '_loaded_at', loaded_since)
+    and not has_rows_after(customers_relation, '_checked_at', checked_since) %}
 new_sales as (
 
     select
         _row_hash,
         nullif(trim(invoice_no), '') as invoice_no_clean
-    from {{ ref('stg_landing__sales') }} as bronze_sales
-    where bronze_sales._loaded_at > (
-        select coalesce(max(checked._loaded_at), timestamp '1970-01-01')
-        from {{ this }} as checked
-    )
+    from {{ sales_relation }} as bronze_sales
+    where bronze_sales._loaded_at > {{ loaded_since }}
 
 ),
 
 rechecked_customers as (
 
     select customer_id_clean
-    from {{ ref('int_customers_checked') }} as checked_customers
-    where checked_customers._checked_at > (
-        select coalesce(max(checked._checked_at), timestamp '1970-01-01')
-        from {{ this }} as checked
-    )
+    from {{ customers_relation }} as checked_customers
+    where checked_customers._checked_at > {{ checked_since }}
 
 ),
 
@@ -60,7 +61,7 @@ rechecked_customers_sales as (
     select
         _row_hash,
         nullif(trim(invoice_no), '') as invoice_no_clean
-    from {{ ref('stg_landing__sales') }}
+    from {{ sales_relation }}
     where nullif(trim(customer_id), '') in (
         select rechecked_customers.customer_id_clean from rechecked_customers
     )
@@ -77,12 +78,16 @@ affected_lines as (
 
 sales as (
 
-    select * from {{ ref('stg_landing__sales') }}
+    select * from {{ sales_relation }}
     where
+        {% if nothing_new -%}
+        false  -- nothing new since the watermarks: an empty batch, no input read
+        {%- else -%}
         _row_hash in (select affected_lines._row_hash from affected_lines)
         or nullif(trim(invoice_no), '') in (
             select affected_lines.invoice_no_clean from affected_lines
         )
+        {%- endif %}
 
 ),
 {% else %}
