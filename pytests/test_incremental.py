@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import re
 import signal
 import subprocess
 import time
@@ -21,6 +22,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from test_reliability import running_jobs, spark_api
 
 from lakehouse import server
 from lakehouse.config import PROJECT_DIR, Settings, dbt_env
@@ -457,3 +459,117 @@ def test_a_build_killed_between_bronze_and_silver_is_completed_by_the_next(
         + str(tuple(f"I8100000{n}" for n in range(5))),
     )
     assert new_invoices == 5
+
+
+KILLED_IN_MERGE = "mkill_"
+# The delivery of the merge test: enough lines over every month of the fact (27
+# partitions, 2021-01 to 2023-03) that writing them takes a Spark job of a few dozen tasks,
+# which the server reports as running for a second or more.
+MERGE_DELIVERY_LINES = 3_000
+MERGE_DELIVERY_MONTHS = 27
+
+
+def _fact_merge(prefix: str) -> re.Pattern[str]:
+    """The dbt incremental merge into <prefix>gold.fct_sales (dbt-spark's get_merge_sql), not
+    the pre-hook's `merge into ... as target ... when matched then delete`."""
+    return re.compile(
+        rf"merge\s+into\s+`?{prefix}gold`?\.`?fct_sales`?\s+as\s+DBT_INTERNAL_DEST\s", re.I
+    )
+
+
+def _kill_while_merging_the_fact(
+    api: str, pid: int, build: subprocess.Popen, statement: re.Pattern[str]
+) -> dict:
+    """Watch the server's running Spark jobs; SIGKILL its process group as soon as the merge
+    statement's job writing its new files runs. Returns that job, as last seen running."""
+    while build.poll() is None:
+        for job in running_jobs(api):
+            description = " ".join((job.get("description") or "").split())
+            # Delta's own jobs ("Delta: ...") may run after the commit; the statement's
+            # writing job ("... - MERGE operation - writing new files ...") runs before it.
+            if (
+                not description.startswith("Delta:")
+                and statement.search(description)
+                and "MERGE operation - writing" in description
+            ):
+                os.killpg(pid, signal.SIGKILL)
+                return job
+        time.sleep(0.02)
+    raise AssertionError("the build ended without a running job of the merge into fct_sales")
+
+
+def test_a_build_killed_during_the_merge_into_the_fact_is_completed_by_the_next(
+    lakehouse_server: Settings, tmp_path: Path
+) -> None:
+    """SIGKILL of the server while dbt's incremental merge into gold.fct_sales writes a
+    delivery's new invoices: the merge commits nothing, silver keeps the rows it checked, the
+    next build merges them into the fact (its watermark did not move), and every table equals
+    a full build of the same files."""
+    settings = lakehouse_server
+    prefix = KILLED_IN_MERGE
+    _drop_copies(settings, prefix, FULL)
+    landing = settings.state_dir / "merge-kill-landing"
+    start = dt.datetime(2023, 3, 20, 8, 0, tzinfo=dt.UTC)
+    generate(landing, rows=1_000, seed=37, invoices_per_customer=2, overwrite=True)
+    _build_models(settings, landing, prefix, "--full-refresh")
+
+    # A delivery of new invoices of accepted customers, spread over every month of the fact.
+    customers, _ = _clean_base_rows(landing)
+    invoices = [f"I83{n:06d}" for n in range(MERGE_DELIVERY_LINES)]
+    lines = []
+    for n, invoice in enumerate(invoices):
+        month = n % MERGE_DELIVERY_MONTHS
+        date = f"{n % 28 + 1:02d}-{month % 12 + 1:02d}-{2021 + month // 12}"
+        line = _sales_line(invoice, customers[n % len(customers)]["customer_id"], n % 8, n % 5 + 1)
+        lines.append(line.replace("15-03-2023", date))
+    header = "invoice_no,customer_id,category,quantity,price,invoice_date,shopping_mall"
+    _write(landing / "sales" / "sales_2023-03-21.csv", "\n".join([header, *lines]) + "\n",
+           start + dt.timedelta(days=1))  # fmt: skip
+    new_invoices = "invoice_no like 'I83%' and length(invoice_no) = 9"
+
+    # Start the build and kill the server while the merge writes the fact's new files. The
+    # pre-hook's delete finds no stale invoice (every new one is accepted) and commits
+    # nothing: the fact's log must be as it was before the build.
+    fact_log = settings.warehouse_dir / f"{prefix}gold.db" / "fct_sales" / "_delta_log"
+    commits_before = _commits(fact_log)
+    assert commits_before > 0, fact_log
+    pid = server.running_server(settings).pid
+    api = spark_api(pid)
+    log_path = tmp_path / "killed-build.log"
+    env = dict(dbt_env(settings), LAKEHOUSE_LANDING_DIR=str(landing))
+    with log_path.open("w") as log:
+        build = subprocess.Popen(
+            [dbt_executable(), "build",
+             "--resource-type", "seed", "--resource-type", "model", "--resource-type", "snapshot",
+             "--vars", f"{{schema_prefix: {prefix}}}"],
+            cwd=PROJECT_DIR, env=env, stdout=log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        job = _kill_while_merging_the_fact(api, pid, build, _fact_merge(prefix))
+        build.wait(timeout=300)
+    output = log_path.read_text()
+    described = " ".join(job["description"].split())
+    print(f"killed the server during job {job['jobId']}: ...{described[-120:]}")
+    assert job["status"] == "RUNNING"
+    assert build.returncode != 0
+    assert f"START sql incremental model {prefix}gold.fct_sales" in output
+    assert f"OK created sql incremental model {prefix}gold.fct_sales" not in output
+    # The killed merge left no commit.
+    assert _commits(fact_log) == commits_before
+
+    server.start(settings)
+    # The kill landed between silver and gold: silver accepted the new invoices, the fact
+    # has none of them.
+    ((silver_rows, fact_rows),) = query(
+        settings,
+        f"select (select count(*) from {prefix}silver.int_sales_validated where {new_invoices}), "
+        f"(select count(*) from {prefix}gold.fct_sales where {new_invoices})",
+    )
+    assert (silver_rows, fact_rows) == (MERGE_DELIVERY_LINES, 0)
+
+    _build_models(settings, landing, prefix)
+    _build_models(settings, landing, FULL, "--full-refresh")
+    _assert_equal_to_full_build(settings, "a build killed during the merge into the fact", prefix)
+    ((merged,),) = query(
+        settings, f"select count(*) from {prefix}gold.fct_sales where {new_invoices}"
+    )
+    assert merged == MERGE_DELIVERY_LINES
