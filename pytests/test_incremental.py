@@ -171,12 +171,14 @@ UNCHANGED_WITHOUT_NEW_FILES = (
 )
 
 
-def _delta_versions(settings: Settings, prefix: str) -> dict[str, int]:
+def _delta_versions(settings: Settings, prefix: str) -> dict[str, tuple]:
+    """Each table's latest Delta version and its time: a table dropped and written again
+    (as dbt reloads a seed) can come back at the same version number, not the same time."""
     versions = {}
     for table in UNCHANGED_WITHOUT_NEW_FILES:
         name = prefix + table
-        ((version, *_),) = query(settings, f"describe history {name} limit 1")
-        versions[name] = int(version)
+        ((version, timestamp, *_),) = query(settings, f"describe history {name} limit 1")
+        versions[name] = (int(version), timestamp)
     return versions
 
 
