@@ -70,13 +70,17 @@
     from ({{ rechecked_customers_sql(model) }}) as rechecked
     where
         rechecked.customer_id is not null
+        {#- `not exists`, not `not in`: Spark plans two `not in` subqueries joined by `or`
+            as a nested loop over the whole fact (minutes at 1M rows), `not exists` as
+            hash joins. -#}
         and (
-            rechecked.customer_id not in (
-                select fact.customer_id from {{ ref('fct_sales') }} as fact
-                where fact.customer_id is not null
+            not exists (
+                select 1 from {{ ref('fct_sales') }} as fact
+                where fact.customer_id = rechecked.customer_id
             )
-            or rechecked.customer_id not in (
-                select dim.customer_id from {{ ref('dim_customers') }} as dim
+            or not exists (
+                select 1 from {{ ref('dim_customers') }} as dim
+                where dim.customer_id = rechecked.customer_id
             )
         )
 {% endmacro %}
