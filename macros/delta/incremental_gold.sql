@@ -70,9 +70,9 @@
     from ({{ rechecked_customers_sql(model) }}) as rechecked
     where
         rechecked.customer_id is not null
-        {#- `not exists`, not `not in`: Spark plans two `not in` subqueries joined by `or`
+        {# `not exists`, not `not in`: Spark plans two `not in` subqueries joined by `or`
             as a nested loop over the whole fact (minutes at 1M rows), `not exists` as
-            hash joins. -#}
+            hash joins. #}
         and (
             not exists (
                 select 1 from {{ ref('fct_sales') }} as fact
