@@ -167,6 +167,21 @@ def test_targets_say_met_or_by_how_much_they_missed() -> None:
     assert memory["status"] == "met for the heap; process RSS over 8 GB by 12%"
 
 
+def test_ratios_between_sizes_measured_with_other_code_are_not_judged() -> None:
+    results = _fake_results()
+    results["sizes"]["1M"]["git_commit"] = "abc1234"  # 10M kept from a run of other code
+    verdicts = {row["target"]: row for row in targets(results)}
+    growth = verdicts["full build 1M -> 10M <= 10x"]
+    assert growth["status"] == "not comparable: rerun 10M"
+    assert growth["measured"].startswith("9.00x (10M from an earlier run (2026-01-01")
+    assert verdicts["one new day at 10M <= 1.3x the same at 1M"]["status"] == (
+        "not comparable: rerun 10M"
+    )
+    results["sizes"]["10M"]["git_commit"] = "abc1234"
+    verdicts = {row["target"]: row for row in targets(results)}
+    assert verdicts["full build 1M -> 10M <= 10x"]["status"] == "met"
+
+
 def test_report_renders_tables_and_writes_json_chart_and_docs_copy(tmp_path: Path) -> None:
     results = _fake_results()
     markdown = render_markdown(results, findings="## Findings\n\nbloom filters")

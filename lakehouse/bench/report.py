@@ -114,12 +114,24 @@ def targets(results: dict) -> list[dict[str, str]]:
         fmt(None if incr_share is None else incr_share * 100, "%", 0),
         _verdict(incr_share, 0.25),
     )
+    # A size kept from an earlier run may have been measured with other code.
+    other_code = (
+        one is not None and ten is not None and one.get("git_commit") != ten.get("git_commit")
+    )
+    earlier = f"10M from an earlier run ({(ten or {}).get('run_started_at', '?')}), other code"
+
+    def add_growth(target: str, value: float | None, limit: float) -> None:
+        if other_code:
+            add(target, f"{fmt(value)} ({earlier})", "not comparable: rerun 10M")
+        else:
+            add(target, fmt(value), _verdict(value, limit))
+
     incr_growth = ratio(_median(ten, "incremental_build"), incr)
-    add("one new day at 10M <= 1.3x the same at 1M", fmt(incr_growth), _verdict(incr_growth, 1.3))
+    add_growth("one new day at 10M <= 1.3x the same at 1M", incr_growth, 1.3)
     unchanged = _median(one, "no_change_build")
     add("a build with no new file at 1M <= 15 s", fmt(unchanged, " s", 1), _verdict(unchanged, 15))
     full_growth = ratio(_median(ten, "full_build"), _median(one, "full_build"))
-    add("full build 1M -> 10M <= 10x", fmt(full_growth), _verdict(full_growth, 10))
+    add_growth("full build 1M -> 10M <= 10x", full_growth, 10)
 
     timings = (one or {}).get("queries") or {}
     if timings:

@@ -169,6 +169,8 @@ class Bench:
             "completed": [],
             "error": None,
             "run_settings": results["run"]["settings"],
+            # Sizes from earlier runs stay in the report: ratios between sizes need the same code.
+            "git_commit": results["run"].get("git", {}).get("commit"),
         }
         results["sizes"][label] = entry
         sampler = PeakSampler(server_pid).start()

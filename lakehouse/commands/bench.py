@@ -30,10 +30,12 @@ LAKEHOUSE_PORT or LAKEHOUSE_DRIVER_MEMORY say otherwise). For each size:
      the fact's files, and for the same query with a filter pruning cannot use
 
 Each build's node-seconds per kind of node (seeds, models, data and unit tests, hooks) come
-from its run_results.json. The server's memory is sampled throughout. The server is stopped at the end, also on a
-failure or Ctrl-C. Writes results.json, REPORT.md (targets met or missed) and chart.png;
-with the default --output the report is also copied to docs/benchmarks.md. Sizes not run
-again keep their earlier results in the report. Generated data stays in the state folder.
+from its run_results.json. The server's memory is sampled throughout. The server is
+stopped at the end, also on a failure or Ctrl-C. Writes results.json, REPORT.md (targets
+met or missed) and chart.png; with the default --output the report is also copied to
+docs/benchmarks.md. Sizes not run again keep their earlier results in the report (a ratio
+between sizes measured with other code is reported, not judged). Generated data stays in
+the state folder.
 """
 
 

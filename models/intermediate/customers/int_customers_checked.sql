@@ -43,15 +43,16 @@ new_customers as (
 customers as (
 
     select * from {{ customers_relation }}
+    {#- Nothing new since the watermark: `false and ...`, which Spark folds into an empty
+        batch without reading any input. #}
     where
-        {% if nothing_new -%}
-        false  -- nothing new since the watermark: an empty batch, no input read
-        {%- else -%}
-        _row_hash in (select new_customers._row_hash from new_customers)
-        or nullif(trim(customer_id), '') in (
-            select new_customers.customer_id_clean from new_customers
+        {{ 'false' if nothing_new else 'true' }}
+        and (
+            _row_hash in (select new_customers._row_hash from new_customers)
+            or nullif(trim(customer_id), '') in (
+                select new_customers.customer_id_clean from new_customers
+            )
         )
-        {%- endif %}
 
 ),
 {% else %}

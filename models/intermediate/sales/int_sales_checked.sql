@@ -79,15 +79,16 @@ affected_lines as (
 sales as (
 
     select * from {{ sales_relation }}
+    {#- Nothing new since the watermarks: `false and ...`, which Spark folds into an empty
+        batch without reading any input. #}
     where
-        {% if nothing_new -%}
-        false  -- nothing new since the watermarks: an empty batch, no input read
-        {%- else -%}
-        _row_hash in (select affected_lines._row_hash from affected_lines)
-        or nullif(trim(invoice_no), '') in (
-            select affected_lines.invoice_no_clean from affected_lines
+        {{ 'false' if nothing_new else 'true' }}
+        and (
+            _row_hash in (select affected_lines._row_hash from affected_lines)
+            or nullif(trim(invoice_no), '') in (
+                select affected_lines.invoice_no_clean from affected_lines
+            )
         )
-        {%- endif %}
 
 ),
 {% else %}
