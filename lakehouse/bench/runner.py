@@ -80,7 +80,8 @@ def _git_state() -> dict:
         result = subprocess.run(
             ["git", *args], cwd=PROJECT_DIR, capture_output=True, text=True, check=False
         )
-        return result.stdout.strip()
+        # Not strip(): a porcelain line starts with its status column, which may be a space.
+        return result.stdout.rstrip("\n")
 
     changed = [line[3:] for line in git("status", "--porcelain").splitlines()]
     return {
