@@ -156,6 +156,12 @@ def test_targets_say_met_or_by_how_much_they_missed() -> None:
     assert full_vs_floor["measured"] == "4.76x"  # 100 / median(20, 22)
     assert full_vs_floor["status"] == "missed by 59%"
     assert verdicts["full build 1M -> 10M <= 10x"]["status"] == "met"
+    orchestration = verdicts[
+        "full build at 1M <= 3x the same-work floor (the price of orchestration)"
+    ]
+    assert (orchestration["measured"], orchestration["status"]) == ("2.00x", "met")  # 100 / 50
+    test_mean = "a data test at 1M <= 0.3 s on average (build with nothing new: tests that pass)"
+    assert verdicts[test_mean]["status"] == "not measured"
     incremental = verdicts["one new day at 1M <= 25% of the full build"]
     assert (incremental["measured"], incremental["status"]) == ("40%", "missed by 60%")
     assert verdicts["one new day at 1M <= 25 s"]["status"] == "missed by 60%"  # 40 s

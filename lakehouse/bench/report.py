@@ -101,6 +101,20 @@ def targets(results: dict) -> list[dict[str, str]]:
         return "n/a" if value is None else f"{value:.{digits}f}{unit}"
 
     hundred_k = sizes.get("100k")
+    full_vs_same = ratio(_median(one, "full_build"), _median(one, "same_work"))
+    add(
+        "full build at 1M <= 3x the same-work floor (the price of orchestration)",
+        fmt(full_vs_same),
+        _verdict(full_vs_same, 3),
+    )
+    test_nodes = ((one or {}).get("no_change_build") or {}).get("nodes", {}).get("data tests")
+    add(
+        "a data test at 1M <= 0.3 s on average (build with nothing new: tests that pass)",
+        "n/a"
+        if test_nodes is None
+        else f"{test_nodes['mean_s']:.2f} s over {test_nodes['nodes']} tests",
+        _verdict(None if test_nodes is None else test_nodes["mean_s"], 0.3),
+    )
     full_vs_floor = ratio(_median(one, "full_build"), _median(one, "floor"))
     add("full build at 1M <= 3x the floor job", fmt(full_vs_floor), _verdict(full_vs_floor, 3))
     for label, entry, limit in (("100k", hundred_k, 35), ("1M", one, 50)):
