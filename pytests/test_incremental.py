@@ -402,6 +402,16 @@ def _commits(log_dir: Path) -> int:
     return len(list(log_dir.glob("*.json"))) if log_dir.exists() else 0
 
 
+def _fully_built_base(settings: Settings, prefix: str, folder: str, seed: int) -> Path:
+    """A crash scenario's start: its copies and the full copy dropped, 1,000 generated rows
+    in `folder` of the state folder, built with --full-refresh into `prefix`."""
+    _drop_copies(settings, prefix, FULL)
+    landing = settings.state_dir / folder
+    generate(landing, rows=1_000, seed=seed, invoices_per_customer=2, overwrite=True)
+    _build_models(settings, landing, prefix, "--full-refresh")
+    return landing
+
+
 def test_a_build_killed_between_bronze_and_silver_is_completed_by_the_next(
     lakehouse_server: Settings,
 ) -> None:
@@ -409,11 +419,8 @@ def test_a_build_killed_between_bronze_and_silver_is_completed_by_the_next(
     the next build finds the unprocessed bronze rows by silver's watermark and completes
     the work, and every table equals a full build of the same files."""
     settings = lakehouse_server
-    _drop_copies(settings, CRASHED, FULL)
-    landing = settings.state_dir / "crash-landing"
+    landing = _fully_built_base(settings, CRASHED, "crash-landing", seed=31)
     start = dt.datetime(2023, 3, 20, 8, 0, tzinfo=dt.UTC)
-    generate(landing, rows=1_000, seed=31, invoices_per_customer=2, overwrite=True)
-    _build_models(settings, landing, CRASHED, "--full-refresh")
 
     _, clean_lines = _clean_base_rows(landing)
     customer = clean_lines[0].split(",")[1]
@@ -509,11 +516,8 @@ def test_a_build_killed_during_the_merge_into_the_fact_is_completed_by_the_next(
     a full build of the same files."""
     settings = lakehouse_server
     prefix = KILLED_IN_MERGE
-    _drop_copies(settings, prefix, FULL)
-    landing = settings.state_dir / "merge-kill-landing"
+    landing = _fully_built_base(settings, prefix, "merge-kill-landing", seed=37)
     start = dt.datetime(2023, 3, 20, 8, 0, tzinfo=dt.UTC)
-    generate(landing, rows=1_000, seed=37, invoices_per_customer=2, overwrite=True)
-    _build_models(settings, landing, prefix, "--full-refresh")
 
     # A delivery of new invoices of accepted customers, spread over every month of the fact.
     customers, _ = _clean_base_rows(landing)

@@ -54,13 +54,14 @@
 
 {#- Customers of the sales and the customers silver rechecked since `model`'s watermark. -#}
 {% macro rechecked_customers_sql(model) %}
+    {%- set since = checked_watermark(model) %}  {#- one watermark query for both parts #}
     select checked_sales.customer_id_clean as customer_id
     from {{ ref('int_sales_checked') }} as checked_sales
-    where checked_sales._checked_at > {{ checked_watermark(model) }}
+    where checked_sales._checked_at > {{ since }}
     union
     select checked_customers.customer_id_clean as customer_id
     from {{ ref('int_customers_checked') }} as checked_customers
-    where checked_customers._checked_at > {{ checked_watermark(model) }}
+    where checked_customers._checked_at > {{ since }}
 {% endmacro %}
 
 
