@@ -88,5 +88,6 @@
         'expect_column_values_to_be_between', 'expect_column_values_to_match_regex',
         'expect_column_values_to_be_in_set', 'expect_column_value_lengths_to_be_between',
         'expect_column_pair_values_to_be_equal', 'expect_column_pair_values_A_to_be_greater_than_B',
+        'column_pair_values_within_tolerance',
     ]) }}
 {% endmacro %}

@@ -4,8 +4,9 @@ and where each must fail.
 The fixture project pytests/dbt_generic_tests/ reads the generic tests through its macro
 paths and applies each one to a clean batch of rows (tests named `*__must_pass`) and to a
 dirty batch that breaks it in a known way (`*__must_fail`, with the number of failing rows
-expected in `config.meta.expected_failures`). One `dbt build` runs them all; the tests below
-read its manifest and run results.
+expected in `config.meta.expected_failures`); a misuse the test must refuse when it compiles
+is `*__must_error`, with a piece of the message in `config.meta.expected_error`. One
+`dbt build` runs them all; the tests below read its manifest and run results.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ pytestmark = pytest.mark.server
 
 FIXTURE_PROJECT = Path(__file__).resolve().parent / "dbt_generic_tests"
 GENERIC_TESTS_DIR = PROJECT_DIR / "tests" / "generic"
-MUST_PASS, MUST_FAIL = "__must_pass", "__must_fail"
+MUST_PASS, MUST_FAIL, MUST_ERROR = "__must_pass", "__must_fail", "__must_error"
 # A documented argument that does not match the test's signature is an error, not a warning.
 WARN_ERROR_OPTIONS = json.dumps({"error": ["InvalidMacroAnnotation", "MacroNotFoundForPatch"]})
 
@@ -38,6 +39,7 @@ class CaseOutcome:
     status: str  # pass, fail, error, ...
     failures: int | None  # rows returned by the test query
     expected_failures: int | None
+    expected_error: str | None  # a piece of the compilation error's message
     relation_name: str | None  # where store_failures kept the rows
     message: str | None
 
@@ -102,6 +104,7 @@ def fixture_build(lakehouse_server: Settings, tmp_path_factory) -> BuildResult:
             status=result["status"],
             failures=result.get("failures"),
             expected_failures=node["config"].get("meta", {}).get("expected_failures"),
+            expected_error=node["config"].get("meta", {}).get("expected_error"),
             relation_name=result.get("relation_name") or node.get("relation_name"),
             message=result.get("message"),
         )
@@ -116,8 +119,9 @@ def test_fixtures_are_built(fixture_build: BuildResult) -> None:
 
 
 def test_every_fixture_test_says_whether_it_must_pass_or_fail(fixture_build: BuildResult) -> None:
-    unnamed = [name for name in fixture_build.outcomes if not name.endswith((MUST_PASS, MUST_FAIL))]
-    assert not unnamed, f"name these `...{MUST_PASS}` or `...{MUST_FAIL}`: {unnamed}"
+    suffixes = (MUST_PASS, MUST_FAIL, MUST_ERROR)
+    unnamed = [name for name in fixture_build.outcomes if not name.endswith(suffixes)]
+    assert not unnamed, f"name these with one of {suffixes}: {unnamed}"
 
 
 def test_must_pass_tests_pass(fixture_build: BuildResult) -> None:
@@ -145,9 +149,26 @@ def test_must_fail_tests_fail_with_the_expected_rows(fixture_build: BuildResult)
     assert not wrong, "must fail, did not as expected:\n" + "\n".join(wrong)
 
 
+def test_unknown_regex_flags_are_refused_when_the_test_compiles(
+    fixture_build: BuildResult,
+) -> None:
+    """A flag Java lacks (PostgreSQL's `c`) stops the test before any query, naming the flag."""
+    cases = [o for o in fixture_build.outcomes.values() if o.name.endswith(MUST_ERROR)]
+    assert {o.generic_test for o in cases} == {
+        "expect_column_values_to_match_regex",
+        "expect_column_values_to_not_match_regex",
+    }
+    for outcome in cases:
+        assert outcome.expected_error, f"give config.meta.expected_error for {outcome.name}"
+        assert outcome.status == "error", f"{outcome.name}: {outcome.status}"
+        assert outcome.failures is None, f"{outcome.name} ran a query: {outcome.failures} rows"
+        assert "Compilation Error" in (outcome.message or ""), outcome.message
+        assert outcome.expected_error in (outcome.message or ""), outcome.message
+
+
 def test_every_generic_test_is_covered_both_ways(fixture_build: BuildResult) -> None:
     expected = generic_test_names()
-    assert len(expected) == 11, f"tests/generic defines {sorted(expected)}"
+    assert len(expected) == 39, f"tests/generic defines {sorted(expected)}"
     for suffix in (MUST_PASS, MUST_FAIL):
         outcomes = fixture_build.outcomes.values()
         covered = {o.generic_test for o in outcomes if o.name.endswith(suffix)}
@@ -173,3 +194,34 @@ def test_stored_failures_are_the_failing_rows(
         (6, "250.00", "250.01"),
         (7, "6.05", "6.05"),
     ]
+
+
+def test_row_counts_per_group_count_a_missing_group_as_zero(
+    fixture_build: BuildResult, lakehouse_server: Settings
+) -> None:
+    """group_by: one failing row per order whose header and line counts differ, orders without
+    a header included."""
+    outcome = fixture_build.outcomes["row_count__per_order_all_lines__must_fail"]
+    assert outcome.relation_name, "store_failures is configured on this test"
+    rows = query(
+        lakehouse_server,
+        f"select order_id, model_row_count, compare_row_count "
+        f"from {outcome.relation_name} order by order_id",
+    )
+    assert rows == [(1, 1, 2), (6, 0, 2), (7, 0, 2), (8, 0, 2)]
+
+
+def test_tolerance_is_the_larger_of_the_absolute_and_the_relative(
+    fixture_build: BuildResult, lakehouse_server: Settings
+) -> None:
+    """Only line 4 (off by 10.00 on 100.00) is outside both 1 cent and 0.5%."""
+    outcome = fixture_build.outcomes["within_tolerance__either__must_fail"]
+    assert outcome.relation_name, "store_failures is configured on this test"
+    rows = query(
+        lakehouse_server,
+        f"select id, cast(tested_difference as string), cast(allowed_difference as string) "
+        f"from {outcome.relation_name}",
+    )
+    assert len(rows) == 1
+    line, difference, allowed = rows[0]
+    assert (line, float(difference), float(allowed)) == (4, 10.0, 0.5)

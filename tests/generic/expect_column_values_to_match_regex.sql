@@ -3,8 +3,9 @@
     syntax). The pattern is pasted into a Spark string literal as written, as dbt-expectations
     does on Spark, so a backslash must be doubled (`\\d`); with is_raw: true the test doubles
     backslashes and escapes quotes itself, so write the regex as the engine should see it.
-    flags (e.g. "i") become an inline group `(?i)`. Nulls pass.
-    Returns the failing rows.
+    flags (e.g. "i") become an inline group `(?i)`; a flag Java lacks (such as PostgreSQL's
+    `c`) is an error when the test compiles, naming the flag, rather than a failed query when
+    it runs. Nulls pass. Returns the failing rows.
 #}
 {% test expect_column_values_to_match_regex(
     model,
@@ -14,6 +15,17 @@
     is_raw=false,
     flags=""
 ) %}
+
+{#- Java's inline flags; checked when the test compiles (parsing leaves execute false). -#}
+{%- set java_flags = "idmsuxU" -%}
+{%- if execute -%}
+    {%- for flag in (flags or "") if flag not in java_flags -%}
+        {{ exceptions.raise_compiler_error(
+            "expect_column_values_to_match_regex: unknown regex flag '" ~ flag
+            ~ "'; Java regular expressions take " ~ java_flags | list | join(", ") ~ "."
+        ) }}
+    {%- endfor -%}
+{%- endif -%}
 
 {%- set pattern = regex -%}
 {%- if is_raw -%}
