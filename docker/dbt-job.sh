@@ -1,6 +1,7 @@
 #!/bin/sh
-# The one-shot dbt job: landing files (generated sample data unless a feed is mounted), the
-# full dbt build through the Thrift server, then the docs served on DOCS_PORT.
+# The one-shot dbt job: landing files (generated sample data unless a feed is already on the
+# landing volume), the full dbt build through the Thrift server, then the docs written to the
+# docs volume, which the docs service serves. Exits 0 only when every step succeeded.
 set -eu
 cd "${PROJECT_DIR}"
 if [ ! -e "${LAKEHOUSE_LANDING_DIR}/manifest.json" ]; then
@@ -9,4 +10,5 @@ fi
 export DBT_PROFILES_DIR="${PROJECT_DIR}/profiles"
 dbt build --full-refresh
 dbt docs generate
-exec dbt docs serve --host 0.0.0.0 --port "${DOCS_PORT:-8080}" --no-browser
+cp target/index.html target/manifest.json target/catalog.json /opt/lakehouse/docs/
+echo "Docs written to the docs volume."
