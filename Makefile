@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed
 HOOKS  := $(VENV)/.activate-hooks
 SIZES  ?= 100k,1M,10M
 
-.PHONY: run setup test test-fast lint stop status docs bench lock clean help
+.PHONY: run setup test test-fast test-compose lint stop status docs bench lock clean help
 .DEFAULT_GOAL := help
 
 help:  ## list the targets
@@ -37,6 +37,9 @@ test: setup  ## the whole test suite (starts its own server on port 10011)
 
 test-fast: setup  ## the tests that need no server (a fast lane for everyday work)
 	$(BIN)/pytest -m "not server" --durations=10
+
+test-compose: setup  ## the docker-compose tests alone (builds the image, brings the stack up)
+	$(BIN)/pytest pytests/test_compose.py --durations=10
 
 lint: setup  ## SQL and Python lint
 	$(BIN)/sqlfluff lint models analyses macros tests
