@@ -461,7 +461,9 @@ def _application_executors(running_stack: RunningStack) -> list[dict]:
 
 
 def _executor_hosts(executors: list[dict]) -> set[str]:
-    return {e["hostPort"].rpartition(":")[0] for e in executors if e["isActive"]}
+    """Hosts of the active executors; one still registering has no address yet ('')."""
+    hosts = {e["hostPort"].rpartition(":")[0] for e in executors if e["isActive"]}
+    return hosts - {""}
 
 
 def _wait_for(what: str, check, timeout_s: float = 180):
