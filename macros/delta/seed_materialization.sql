@@ -16,9 +16,7 @@
 
 {% macro seed_loaded_checksum(relation) -%}
     {#- The checksum property of the seed table, or '' when it has none. -#}
-    {%- set rows = run_query("show tblproperties " ~ relation ~ " ('lakehouse.seed_checksum')") -%}
-    {%- set value = rows.rows[0][1] if rows and rows.rows else '' -%}
-    {{- '' if 'does not have property' in (value | string) else value -}}
+    {{- table_property(relation, 'lakehouse.seed_checksum') -}}
 {%- endmacro %}
 
 
@@ -51,8 +49,7 @@
     {%- set create_table_sql = create_csv_table(model, agate_table) -%}
     {%- set rows_affected = agate_table.rows | length -%}
     {%- set insert_sql = load_csv_rows(model, agate_table) if rows_affected > 0 else '' -%}
-    {% do run_query("alter table " ~ target_relation
-        ~ " set tblproperties ('lakehouse.seed_checksum' = '" ~ checksum ~ "')") %}
+    {% do set_table_property(target_relation, 'lakehouse.seed_checksum', checksum) %}
     {% call noop_statement('main', 'INSERT ' ~ rows_affected, 'INSERT', rows_affected) -%}
         {{ get_csv_sql(create_table_sql, insert_sql) }};
     {%- endcall %}

@@ -4,12 +4,13 @@
     merges their accepted version on `invoice_no`, so a corrected invoice updates its row, a
     sale released by a late customer is added, and nothing else of the fact is read. A
     pre-hook first deletes the rechecked invoices silver no longer accepts
-    (macros/delta/incremental_gold.sql); a post-hook
-    re-flags price outliers when the threshold moved (macros/delta/
-    sales_price_outlier_threshold.sql). Partitioned by year and month of the invoice, so a
-    merge rewrites only the months it touches and month filters skip the rest. Once merges
-    have left more than a few files per month, another post-hook compacts the table and
-    Z-orders it by the columns analysts filter on (macros/delta/optimize_if_fragmented).
+    (macros/delta/incremental_gold.sql); a post-hook re-flags price outliers when the
+    threshold moved and records the threshold the flags follow
+    (macros/delta/sales_price_outlier_threshold.sql). Partitioned by year and month of the
+    invoice, so a merge rewrites only the months it touches and month filters skip the rest.
+    Once merges have left more than a few files per month, another post-hook compacts the
+    table and Z-orders it by the columns analysts filter on
+    (macros/delta/optimize_if_fragmented).
 #}
 
 {{
@@ -30,9 +31,7 @@
             "{% endif %}",
         ],
         post_hook=[
-            "{% if is_incremental() %}"
-            "{{ reflag_price_outliers(this, ref('int_sales_checked')) }}"
-            "{% endif %}",
+            "{{ reflag_price_outliers(this, ref('int_sales_checked')) }}",
             "{{ optimize_if_fragmented(
                 this, ['invoice_year', 'invoice_month'], ['shopping_mall', 'category']
             ) }}",
@@ -53,9 +52,7 @@ sales as (
 {% if is_incremental() %}
 rechecked_invoices as (
 
-    select invoice_no_clean as invoice_no
-    from {{ ref('int_sales_checked') }} as checked_sales
-    where checked_sales._checked_at > {{ checked_watermark(this) }}
+    {{ rechecked_invoices_sql(this) }}
 
 ),
 
