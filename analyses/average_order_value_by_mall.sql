@@ -2,9 +2,9 @@
 
 with
 
-sales as (
+monthly_sales as (
 
-    select * from {{ ref('fct_sales') }}
+    select * from {{ ref('monthly_sales') }}
 
 ),
 
@@ -18,10 +18,10 @@ per_mall as (
 
     select
         shopping_mall,
-        count(*) as invoice_count,
-        sum(quantity) as item_count,
-        cast(sum(amount_try) as decimal(18, 2)) as revenue_try
-    from sales
+        sum(invoice_count) as invoice_count,
+        sum(item_count) as item_count,
+        cast(sum(revenue_try) as decimal(18, 2)) as revenue_try
+    from monthly_sales
     group by shopping_mall
 
 ),

@@ -5,30 +5,22 @@
 
 with
 
-sales as (
+sales_by_segment as (
 
-    select * from {{ ref('fct_sales') }}
-
-),
-
-customers as (
-
-    select * from {{ ref('dim_customers') }}
+    select * from {{ ref('sales_by_segment') }}
 
 ),
 
 per_category as (
 
     select
-        customers.age_band,
-        customers.gender,
-        sales.category,
-        count(*) as invoice_count,
-        cast(sum(sales.amount_try) as decimal(18, 2)) as revenue_try
-    from sales
-    inner join customers
-        on sales.customer_id = customers.customer_id
-    group by customers.age_band, customers.gender, sales.category
+        age_band,
+        gender,
+        category,
+        sum(invoice_count) as invoice_count,
+        cast(sum(revenue_try) as decimal(18, 2)) as revenue_try
+    from sales_by_segment
+    group by age_band, gender, category
 
 ),
 

@@ -5,9 +5,9 @@
 
 with
 
-sales as (
+outliers as (
 
-    select * from {{ ref('fct_sales') }}
+    select * from {{ ref('price_outlier_invoices') }}
 
 ),
 
@@ -24,8 +24,7 @@ final as (
         amount_try,
         cast(quantity * unit_price_try as decimal(12, 2)) as expected_amount_try,
         cast(amount_try - quantity * unit_price_try as decimal(12, 2)) as difference_try
-    from sales
-    where is_price_outlier
+    from outliers
 
 )
 

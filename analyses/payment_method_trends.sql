@@ -5,31 +5,21 @@
 
 with
 
-sales as (
+sales_by_segment as (
 
-    select * from {{ ref('fct_sales') }}
-
-),
-
-customers as (
-
-    select * from {{ ref('dim_customers') }}
+    select * from {{ ref('sales_by_segment') }}
 
 ),
 
 per_method as (
 
     select
-        cast(date_trunc('month', sales.invoice_date) as date) as month_start_date,
-        customers.payment_method,
-        count(*) as invoice_count,
-        cast(sum(sales.amount_try) as decimal(18, 2)) as revenue_try
-    from sales
-    inner join customers
-        on sales.customer_id = customers.customer_id
-    group by
-        cast(date_trunc('month', sales.invoice_date) as date),
-        customers.payment_method
+        month_start_date,
+        payment_method,
+        sum(invoice_count) as invoice_count,
+        cast(sum(revenue_try) as decimal(18, 2)) as revenue_try
+    from sales_by_segment
+    group by month_start_date, payment_method
 
 ),
 

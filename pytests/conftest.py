@@ -32,6 +32,8 @@ GOLD_MODELS = (
     "fct_sales",
     "sales_by_customer",
     "monthly_sales",
+    "sales_by_segment",
+    "price_outlier_invoices",
 )
 
 

@@ -51,6 +51,8 @@ COMPARED_TABLES = {
     "gold.dim_dates": set(),
     "gold.monthly_sales": {"_checked_at"},
     "gold.sales_by_customer": {"_checked_at"},
+    "gold.sales_by_segment": {"_checked_at"},
+    "gold.price_outlier_invoices": {"_checked_at"},
 }
 SNAPSHOT = "snapshots.snp_customers"
 
@@ -327,6 +329,32 @@ def test_deliveries_build_incrementally_to_what_a_full_build_gives(
     }
     assert invoices == {"I80000001", "I80000002", "I80000003"}
 
+    # Delivery 4: many cheap sales pull the price-outlier threshold down; the fact re-flags
+    # its rows and price_outlier_invoices is recomputed whole against the new threshold.
+    # Amounts are few and discrete: the threshold is the top amount while more than 1% of the
+    # sales have it, so the cheap sales outnumber those 200 to 1.
+    threshold_before = _outlier_threshold(settings)
+    ((top_amount_sales,),) = query(
+        settings,
+        f"select count(*) from {INCREMENTAL}gold.fct_sales group by amount_try "
+        "order by amount_try desc limit 1",
+    )
+    cheapest = min(range(len(ref.categories)), key=lambda index: float(ref.price_text[index, 1]))
+    cheap_lines = [
+        _sales_line(f"I9{number:07d}", customers[number % len(customers)]["customer_id"],
+                    cheapest, 1)
+        for number in range(200 * int(top_amount_sales))
+    ]  # fmt: skip
+    _write(
+        landing / "sales" / "sales_2023-03-23.csv",
+        "\n".join([header, *cheap_lines]) + "\n",
+        start + dt.timedelta(days=3),
+    )
+    _build_models(settings, landing, INCREMENTAL)
+    _build_models(settings, landing, FULL, "--full-refresh")
+    assert _outlier_threshold(settings) < threshold_before
+    _assert_equal_to_full_build(settings, "delivery 4 (the outlier threshold moves)")
+
     # A build with no new file writes no table.
     before = _delta_versions(settings, INCREMENTAL)
     output = _dbt(settings, landing, INCREMENTAL, "build")
@@ -341,6 +369,15 @@ def test_deliveries_build_incrementally_to_what_a_full_build_gives(
     dirt_test = "stg_sales__quantity_1_to_5"
     assert whole_table_failures[dirt_test] > 0
     assert incremental_failures[dirt_test] == 0
+
+
+def _outlier_threshold(settings: Settings) -> float:
+    """The price-outlier threshold the incremental fact's flags follow (its table property)."""
+    rows = query(
+        settings,
+        f"show tblproperties {INCREMENTAL}gold.fct_sales ('lakehouse.price_outlier_threshold_try')",
+    )
+    return float(rows[0][1])
 
 
 def _run_dbt(settings: Settings, landing: Path, prefix: str, *args: str):

@@ -120,3 +120,41 @@
                 and sales.category = monthly.category
         )
 {% endmacro %}
+
+
+{#- The months (yyyymm) of rechecked_months_sql as a list of numbers, read when the model
+    runs, so that a filter on the fact's partition columns is a literal Spark prunes by. -#}
+{% macro rechecked_month_list(model) %}
+    {%- if not execute -%}{{ return([]) }}{%- endif -%}
+    {%- set months = run_query(rechecked_months_sql(model)).columns[0].values() -%}
+    {{ return(months | map('int') | sort | list) }}
+{% endmacro %}
+
+
+{#- A filter on the fact's partition columns: the rows of `months` (yyyymm numbers). -#}
+{% macro in_months(year_column, month_column, months) -%}
+    {%- if months -%}
+        {{ year_column }} * 100 + {{ month_column }} in ({{ months | join(', ') }})
+    {%- else -%}
+        false
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#- Pre-hook of the segment mart: deletes every row of the rechecked months, which the
+    model then rebuilds whole. Nothing when no month was rechecked (the hook is skipped). -#}
+{% macro delete_rechecked_months(model, date_column) %}
+    {%- set months = rechecked_month_list(model) -%}
+    {%- if months -%}
+        delete from {{ model }}
+        where {{ in_months('year(' ~ date_column ~ ')', 'month(' ~ date_column ~ ')', months) }}
+    {%- endif -%}
+{% endmacro %}
+
+
+{#- Every invoice of the sales silver rechecked since `model`'s watermark. -#}
+{% macro rechecked_invoices_sql(model) %}
+    select checked_sales.invoice_no_clean as invoice_no
+    from {{ ref('int_sales_checked') }} as checked_sales
+    where checked_sales._checked_at > {{ checked_watermark(model) }}
+{% endmacro %}
