@@ -168,9 +168,9 @@ def test_targets_say_met_or_by_how_much_they_missed() -> None:
     assert verdicts["a build with no new file at 1M <= 15 s"]["status"] == "not measured"
     assert verdicts["one-month query at 1M reads <= 1/10 of the fact's files"]["status"] == "met"
     assert verdicts["10M rows end to end without failure"]["status"].startswith("missed: ")
-    # 6g of heap is within the target; the process's kernel peak (9 GB) is reported beyond it.
-    memory = verdicts["10M: server driver memory <= 8 GB"]
-    assert memory["status"] == "met for the heap; process RSS over 8 GB by 12%"
+    # 6g of heap is within the target; the process's kernel peak (9 GiB) is reported beyond it.
+    memory = verdicts["10M: server driver memory <= 8 GiB"]
+    assert memory["status"] == "met for the heap; process RSS over 8 GiB by 12%"
 
 
 def test_ratios_between_sizes_measured_with_other_code_are_not_judged() -> None:
