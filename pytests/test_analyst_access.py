@@ -24,9 +24,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from browser import headless
-from conftest import GOLD_MODELS
+from helpers import GOLD_MODELS, LAKEHOUSE, free_port, isolated_env, lakehouse_cli
 from independent import accepted_customers, accepted_sales
-from test_server import LAKEHOUSE, free_port, isolated_env, lakehouse_cli
 
 from lakehouse.analyst import COMPILED_ANALYSES_DIR, analysis_names
 from lakehouse.config import PROJECT_DIR, Settings, dbt_env

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import psutil
 import pytest
-from conftest import GOLD_MODELS
+from helpers import GOLD_MODELS
 
 from lakehouse import server
 from lakehouse.analyst import analysis_names

@@ -15,7 +15,7 @@ import compose_stack
 import psutil
 import pytest
 import yaml
-from conftest import GOLD_MODELS
+from helpers import GOLD_MODELS
 
 from lakehouse.config import DELTA_VERSION, PROJECT_DIR
 from lakehouse.connection import beeline_rows

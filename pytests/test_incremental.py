@@ -22,7 +22,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from test_reliability import running_jobs, spark_api
+from helpers import running_jobs, spark_api
 
 from lakehouse import server
 from lakehouse.config import PROJECT_DIR, Settings, dbt_env

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -51,3 +52,16 @@ def test_python_is_ruff_clean() -> None:
             check=False,
         )
         assert result.returncode == 0, result.stdout[-3000:]
+
+
+def test_test_modules_do_not_import_each_other() -> None:
+    """Shared helpers live in pytests/helpers.py and fixtures in conftest.py, so any test
+    module runs on its own and in any order of files."""
+    tests_dir = PROJECT_DIR / "pytests"
+    offending = {
+        path.name: line.strip()
+        for path in sorted(tests_dir.glob("*.py"))
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if re.match(r"\s*(from|import)\s+(test_\w+|conftest)\b", line)
+    }
+    assert offending == {}

@@ -18,14 +18,14 @@ from pathlib import Path
 import independent
 import pandas as pd
 import pytest
-from conftest import (
+from helpers import (
     GOLD_MODELS,
     BuiltPipeline,
     differences_from_the_oracle,
     fingerprints,
+    lakehouse_cli,
     outcomes_per_file,
 )
-from test_server import lakehouse_cli
 
 from lakehouse.anomalies import ANOMALIES
 from lakehouse.cli import build_parser

@@ -19,7 +19,7 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from conftest import PIPELINE_INVOICES_PER_CUSTOMER, PIPELINE_SEED, BuiltPipeline
+from helpers import PIPELINE_INVOICES_PER_CUSTOMER, PIPELINE_SEED, BuiltPipeline
 
 from lakehouse import quality
 from lakehouse.anomalies import ANOMALIES

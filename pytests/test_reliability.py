@@ -20,7 +20,6 @@ import statistics
 import subprocess
 import threading
 import time
-import urllib.request
 from pathlib import Path
 
 import independent
@@ -28,15 +27,19 @@ import psutil
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from conftest import (
+from helpers import (
     PIPELINE_INVOICES_PER_CUSTOMER,
     PIPELINE_RATES,
     differences_from_the_oracle,
     fingerprint,
     fingerprints,
+    free_port,
+    isolated_env,
+    lakehouse_cli,
+    running_jobs,
+    spark_api,
     unaccounted_rows,
 )
-from test_server import free_port, isolated_env, lakehouse_cli
 
 from lakehouse import server
 from lakehouse.config import PROJECT_DIR, Settings, dbt_env
@@ -482,30 +485,6 @@ def _peak_rss(pid: int, stop: threading.Event, peak: list[int]) -> None:
             stop.wait(0.5)
     except psutil.Error:
         pass
-
-
-def spark_api(pid: int) -> str:
-    """The REST API of the server's Spark application (on its UI port, found among the
-    ports the server process listens on): http://127.0.0.1:PORT/api/v1/applications/ID."""
-    ports = sorted(
-        connection.laddr.port
-        for connection in psutil.Process(pid).net_connections("tcp")
-        if connection.status == psutil.CONN_LISTEN
-    )
-    for port in ports:
-        base = f"http://127.0.0.1:{port}/api/v1/applications"
-        try:
-            with urllib.request.urlopen(base, timeout=5) as response:
-                applications = json.load(response)
-        except (OSError, ValueError):
-            continue
-        return f"{base}/{applications[0]['id']}"
-    raise AssertionError(f"no Spark UI among the ports of pid {pid}: {ports}")
-
-
-def running_jobs(api: str) -> list[dict]:
-    with urllib.request.urlopen(f"{api}/jobs?status=running", timeout=5) as response:
-        return json.load(response)
 
 
 def _kill_while_writing_the_fact(api: str, pid: int, build: subprocess.Popen) -> dict:

@@ -7,7 +7,7 @@ reloads it, and so does --full-refresh."""
 from __future__ import annotations
 
 import pytest
-from conftest import BuiltPipeline
+from helpers import BuiltPipeline
 
 from lakehouse.connection import query
 from lakehouse.dbt_runner import run_dbt

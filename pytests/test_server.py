@@ -7,46 +7,18 @@ import os
 import shutil
 import socket
 import subprocess
-import sys
 from pathlib import Path
 
 import psutil
 import pytest
+from helpers import free_port, isolated_env, lakehouse_cli
 
 from lakehouse import jars, server
-from lakehouse.config import PROJECT_DIR, Settings
+from lakehouse.config import Settings
 from lakehouse.connection import beeline_rows, jdbc_url, run_beeline
 from lakehouse.dbt_runner import run_dbt
 from lakehouse.java import find_java
 from lakehouse.spark_home import spark_home
-
-LAKEHOUSE = [sys.executable, "-m", "lakehouse.cli"]
-
-
-def lakehouse_cli(*args: str, env: dict[str, str] | None = None, timeout: int = 300):
-    """Run the CLI as a user would; returns the completed process with text output."""
-    return subprocess.run(
-        [*LAKEHOUSE, *args],
-        cwd=PROJECT_DIR,
-        env=env if env is not None else dict(os.environ),
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
-
-
-def isolated_env(state_dir: Path, **extra: str) -> dict[str, str]:
-    env = dict(os.environ, LAKEHOUSE_STATE_DIR=str(state_dir))
-    env.update(extra)
-    return env
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
 
 # ------------------------------------------------------------------ against the shared server
 
