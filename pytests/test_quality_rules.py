@@ -23,9 +23,9 @@ from helpers import PIPELINE_INVOICES_PER_CUSTOMER, PIPELINE_SEED, BuiltPipeline
 
 from lakehouse import quality
 from lakehouse.anomalies import ANOMALIES
-from lakehouse.config import PROJECT_DIR
+from lakehouse.config import PROJECT_DIR, dbt_env
 from lakehouse.connection import query
-from lakehouse.dbt_runner import run_dbt
+from lakehouse.dbt_runner import dbt_executable, run_dbt
 
 pytestmark = pytest.mark.server
 
@@ -84,6 +84,10 @@ RECONCILIATION_TESTS = {
     "assert_fct_sales_revenue_matches_silver",
 }
 INJECTED_SOURCE_FILE = "injected_gold_break"
+
+
+# Schemas of the clean-feed build, beside the shared build's.
+CLEAN_PREFIX = "clean_"
 
 
 def history_of(pipeline: BuiltPipeline, invocation_id: str) -> dict[str, tuple]:
@@ -291,11 +295,14 @@ def test_a_duplicate_invoice_forced_into_gold_stops_the_build(
 def test_a_clean_feed_builds_without_warnings(
     built_pipeline: BuiltPipeline, tmp_path: Path
 ) -> None:
-    """Last in the module: replaces the shared landing data with a clean feed."""
+    """A clean feed, built from a landing folder and into schemas of its own (prefix
+    `clean_`), so the shared build the other tests read stays as it was."""
     from lakehouse.generate import generate
 
+    settings = built_pipeline.settings
+    landing = tmp_path / "clean-landing"
     generate(
-        built_pipeline.landing_dir,
+        landing,
         rows=5_000,
         seed=PIPELINE_SEED,
         invoices_per_customer=PIPELINE_INVOICES_PER_CUSTOMER,
@@ -303,11 +310,16 @@ def test_a_clean_feed_builds_without_warnings(
         overwrite=True,
     )
     target = tmp_path / "target"
-    build = run_dbt(
-        built_pipeline.settings,
-        ["build", "--full-refresh", "--target-path", str(target)],
-        capture=True,
-    )
+    try:
+        build = subprocess.run(
+            [dbt_executable(), "build", "--full-refresh", "--target-path", str(target),
+             "--vars", f"{{schema_prefix: {CLEAN_PREFIX}}}"],
+            cwd=PROJECT_DIR, env=dict(dbt_env(settings), LAKEHOUSE_LANDING_DIR=str(landing)),
+            capture_output=True, text=True, check=False,
+        )  # fmt: skip
+    finally:
+        for schema in ("landing", "bronze", "silver", "gold", "snapshots", "reference", "audit"):
+            query(settings, f"drop schema if exists {CLEAN_PREFIX}{schema} cascade")
     assert build.returncode == 0, build.stdout[-3000:]
     results = run_results(target)
     tests = {
