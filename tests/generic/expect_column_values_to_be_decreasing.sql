@@ -16,53 +16,8 @@
     step=none
 ) %}
 
-{%- set sort_expression = sort_column or column_name -%}
-{%- set group_columns = group_by or [] -%}
-{%- set operator = "<" if strictly else "<=" -%}
-
-with source_rows as (
-
-    select
-        {{ sort_expression }} as sort_column,
-        {% for column in group_columns %}
-        {{ column }},
-        {% endfor %}
-        {{ column_name }} as value_field
-    from {{ model }}
-    {% if row_condition %}
-    where {{ row_condition }}
-    {% endif %}
-
-),
-
-with_previous as (
-
-    select
-        *,
-        lag(value_field) over (
-            {% if group_columns %}
-            partition by {{ group_columns | join(", ") }}
-            {% endif %}
-            order by sort_column
-        ) as value_field_lag
-    from source_rows
-
-),
-
-final as (
-
-    select * from with_previous
-    where
-        value_field_lag is not null
-        and not (
-            value_field {{ operator }} value_field_lag
-            {% if step %}
-            and value_field_lag - value_field = {{ step }}
-            {% endif %}
-        )
-
-)
-
-select * from final
+{{ column_values_out_of_order(
+    model, column_name, sort_column, strictly, row_condition, group_by, step, increasing=false
+) }}
 
 {% endtest %}

@@ -16,9 +16,24 @@
     step=none
 ) %}
 
+{{ column_values_out_of_order(
+    model, column_name, sort_column, strictly, row_condition, group_by, step, increasing=true
+) }}
+
+{% endtest %}
+
+
+{#- The failing rows of expect_column_values_to_be_increasing (increasing=true) and
+    _decreasing (increasing=false): one definition for both directions. -#}
+{% macro column_values_out_of_order(
+    model, column_name, sort_column, strictly, row_condition, group_by, step, increasing
+) %}
+
 {%- set sort_expression = sort_column or column_name -%}
 {%- set group_columns = group_by or [] -%}
-{%- set operator = ">" if strictly else ">=" -%}
+{%- set operator = (">" if increasing else "<") ~ ("" if strictly else "=") -%}
+{%- set difference = "value_field - value_field_lag" if increasing
+    else "value_field_lag - value_field" -%}
 
 with source_rows as (
 
@@ -57,7 +72,7 @@ final as (
         and not (
             value_field {{ operator }} value_field_lag
             {% if step %}
-            and value_field - value_field_lag = {{ step }}
+            and {{ difference }} = {{ step }}
             {% endif %}
         )
 
@@ -65,4 +80,4 @@ final as (
 
 select * from final
 
-{% endtest %}
+{% endmacro %}
