@@ -9,6 +9,7 @@ is tagged with a unique comment so that its executions can be told from every ot
 
 from __future__ import annotations
 
+import http.client
 import json
 import re
 import time
@@ -32,17 +33,17 @@ def _get(url: str, timeout_s: float = 10) -> Any:
         return json.load(response)
 
 
-def _log_files(settings: Settings) -> list[Path]:
-    """The server's log and its rolled-over files, newest first."""
-    rolled = sorted(
-        settings.logs_dir.glob(f"{settings.server_log.name}.*"),
-        key=lambda path: int(path.suffix[1:]) if path.suffix[1:].isdigit() else 0,
-    )
-    return [settings.server_log, *rolled]
+def _log_files(settings: Settings, since: float) -> list[Path]:
+    """The server's log and its rolled-over files written since `since` (the server's start),
+    newest first. Log4j numbers rolled files upward (the highest index is the newest) and
+    keeps files of earlier servers, so the order comes from the modification times."""
+    rolled = settings.logs_dir.glob(f"{settings.server_log.name}.*")
+    recent = [path for path in rolled if path.stat().st_mtime >= since]
+    return [settings.server_log, *sorted(recent, key=lambda p: p.stat().st_mtime, reverse=True)]
 
 
-def _ui_port_from_log(settings: Settings) -> int | None:
-    for path in _log_files(settings):
+def _ui_port_from_log(settings: Settings, since: float) -> int | None:
+    for path in _log_files(settings, since):
         try:
             ports = _UI_PORT_LINE.findall(path.read_text(errors="replace"))
         except OSError:
@@ -69,7 +70,7 @@ def ui_url(settings: Settings) -> str:
     if info is None:
         raise LakehouseError(f"No server of {settings.state_dir} is running.")
     host = server.ui_address(settings) or "127.0.0.1"
-    from_log = _ui_port_from_log(settings)
+    from_log = _ui_port_from_log(settings, info.started_at)
     candidates = [from_log] if from_log else []
     candidates += [p for p in _listening_ports(info.pid) if p not in (from_log, settings.port)]
     for port in candidates:
@@ -77,7 +78,7 @@ def ui_url(settings: Settings) -> str:
         try:
             if _get(url, timeout_s=3):
                 return url
-        except (OSError, ValueError):
+        except (OSError, ValueError, http.client.HTTPException):  # not the web UI
             continue
     raise LakehouseError(f"Spark's web UI of the server (pid {info.pid}) does not answer.")
 
