@@ -148,7 +148,7 @@ priced as (
 
     select
         normalised.*,
-        cast(product_categories.unit_price_try as decimal(12, 2)) as unit_price_try
+        product_categories.unit_price_try
     from normalised
     left join product_categories
         on normalised.category_clean = product_categories.category

@@ -13,7 +13,7 @@ final as (
 
     select
         category,
-        cast(unit_price_try as decimal(12, 2)) as unit_price_try
+        unit_price_try
     from product_categories
 
 )
