@@ -91,9 +91,8 @@ SETTINGS: tuple[Setting, ...] = (
             "where the Delta jars come from on first use", lambda text: text.rstrip("/")),
     Setting("start_timeout_s", "LAKEHOUSE_START_TIMEOUT", 240,
             "seconds to wait for the server to answer", _count),
-    # Size at which the server's log file rolls over (5 older files are kept), e.g. 20MB.
     Setting("log_max_size", "LAKEHOUSE_LOG_MAX_SIZE", "20MB",
-            "size at which the server log rolls over"),
+            "size at which the server log rolls over (5 older files are kept), e.g. 50MB"),
     Setting("metastore_url", "LAKEHOUSE_METASTORE_URL", "",
             "shared PostgreSQL metastore, postgresql://user:password@host:5432/db (the env "
             "variable keeps the password off the command line)",
@@ -167,17 +166,15 @@ class Settings:
 def resolve_settings(
     options: Mapping[str, object] | None = None,
     defaults: Mapping[str, object] | None = None,
-    environ: Mapping[str, str] | None = None,
 ) -> Settings:
     """Each setting from its option when given (not None), else its environment variable when
     set (not blank), else its default. `options` may hold other names (a command's other
     arguments): only settings' fields are read. `defaults` replaces some of SETTINGS'."""
     options, defaults = options or {}, defaults or {}
-    environ = os.environ if environ is None else environ
     values = {}
     for setting in SETTINGS:
         value = options.get(setting.field)
-        text = environ.get(setting.env, "").strip()
+        text = os.environ.get(setting.env, "").strip()
         if value is None and text:
             value = setting.from_text(text)
         if value is None:
