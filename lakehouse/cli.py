@@ -9,8 +9,10 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+import textwrap
 
 from lakehouse import __version__
+from lakehouse.config import SETTINGS
 from lakehouse.errors import LakehouseError
 
 # Modules that add a sub-command, in the order `--help` lists them.
@@ -37,10 +39,14 @@ Typical session:
   lakehouse dbt build           any dbt command, against the local server
   lakehouse server stop         stop the server this project started
 
-Settings come from options or the environment: LAKEHOUSE_STATE_DIR (default .lakehouse/),
-LAKEHOUSE_HOST, LAKEHOUSE_PORT, LAKEHOUSE_DRIVER_MEMORY, LAKEHOUSE_MASTER,
-LAKEHOUSE_LANDING_DIR, LAKEHOUSE_MAVEN_REPO, LAKEHOUSE_START_TIMEOUT, LAKEHOUSE_LOG_MAX_SIZE.
 """
+# Listed from config.SETTINGS, so the list cannot miss one.
+DESCRIPTION += textwrap.fill(
+    "Settings come from options (see each command's --help) or the environment: "
+    + ", ".join(f"{s.env} (default {s.default_text()})" for s in SETTINGS)
+    + ".",
+    width=92,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

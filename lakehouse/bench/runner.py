@@ -29,7 +29,7 @@ from lakehouse.bench.memory import MB, PeakSampler, kernel_peak_rss, run_with_pe
 from lakehouse.bench.nodes import node_seconds
 from lakehouse.bench.sizes import size_label
 from lakehouse.bench.stats import summary
-from lakehouse.config import PROJECT_DIR, Settings, dbt_env, load_settings
+from lakehouse.config import PROJECT_DIR, Settings, dbt_env, resolve_settings
 from lakehouse.connection import connect, query
 from lakehouse.dbt_runner import dbt_executable
 from lakehouse.errors import LakehouseError
@@ -57,14 +57,12 @@ class BenchOptions:
 
 def bench_settings() -> Settings:
     """The bench's own state folder, port and driver memory, unless the environment says."""
-    settings = load_settings()
-    env = os.environ
-    return settings.with_overrides(
-        state_dir=None if env.get("LAKEHOUSE_STATE_DIR", "").strip() else BENCH_STATE_DIR,
-        port=None if env.get("LAKEHOUSE_PORT", "").strip() else BENCH_PORT,
-        driver_memory=None
-        if env.get("LAKEHOUSE_DRIVER_MEMORY", "").strip()
-        else BENCH_DRIVER_MEMORY,
+    return resolve_settings(
+        defaults={
+            "state_dir": BENCH_STATE_DIR,
+            "port": BENCH_PORT,
+            "driver_memory": BENCH_DRIVER_MEMORY,
+        }
     )
 
 

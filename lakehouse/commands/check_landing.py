@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
-from lakehouse.config import load_settings
+from lakehouse.commands.options import add_options, settings_from
 from lakehouse.landing import delivered_files, require_valid_landing
 
 
@@ -21,16 +20,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "`lakehouse dbt build|run|test|retry|show` run the same check first; plain dbt runs "
         "it in an on-run-start hook.",
     )
-    parser.add_argument(
-        "--landing",
-        type=Path,
-        help="the landing folder (default: LAKEHOUSE_LANDING_DIR, else <state>/landing)",
-    )
+    add_options(parser, "landing")
     parser.set_defaults(handler=_check_landing)
 
 
 def _check_landing(args: argparse.Namespace) -> int:
-    landing = args.landing or load_settings().landing_dir
+    landing = settings_from(args).landing_dir
     files = delivered_files(landing / "sales") + delivered_files(landing / "customers")
     print(f"Checking {len(files)} files in {landing}")
     check = require_valid_landing(landing)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from lakehouse.analyst import require_server
-from lakehouse.commands.server import settings_from
+from lakehouse.config import load_settings
 from lakehouse.dbt_runner import run_dbt
 from lakehouse.errors import LakehouseError
 
@@ -25,7 +25,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _docs(args: argparse.Namespace) -> int:
-    settings = settings_from(argparse.Namespace())  # the Thrift server from the environment
+    # The Thrift server from the environment: this command's --port is the docs web port.
+    settings = load_settings()
     require_server(settings)
     generated = run_dbt(settings, ["docs", "generate"])
     if generated.returncode != 0:

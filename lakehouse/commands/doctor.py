@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from lakehouse.commands.server import add_server_options, settings_from
+from lakehouse.commands.options import SERVER_OPTIONS, add_options, settings_from
 from lakehouse.doctor import format_table, run_checks
 
 
@@ -16,7 +16,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "Thrift connection, creating/reading/updating a Delta table with time travel, and the "
         "warehouse location. Exit code 1 if any check fails.",
     )
-    add_server_options(parser)
+    add_options(parser, *SERVER_OPTIONS)
     parser.set_defaults(handler=_doctor)
 
 

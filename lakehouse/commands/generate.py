@@ -5,9 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from pathlib import Path
 
-from lakehouse.config import load_settings
+from lakehouse.commands.options import add_options, settings_from
 from lakehouse.errors import LakehouseError
 from lakehouse.generate import MIN_ROWS, generate
 from lakehouse.generate.dirt import DEFAULT_RATES, MAX_RATE
@@ -48,12 +47,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument(
-        "--landing",
-        type=Path,
-        help="landing folder (default: the settings' landing_dir, .lakehouse/landing or "
-        "env LAKEHOUSE_LANDING_DIR)",
-    )
+    add_options(parser, "landing")
     parser.add_argument(
         "--rows",
         type=int,
@@ -102,7 +96,7 @@ def parse_rates(items: list[str]) -> dict[str, float]:
 
 
 def _generate(args: argparse.Namespace) -> int:
-    landing = args.landing if args.landing is not None else load_settings().landing_dir
+    landing = settings_from(args).landing_dir
     rates = parse_rates(args.rate)
     progress = sys.stderr.isatty() or args.rows >= PROGRESS_FROM_ROWS
     started = time.perf_counter()
@@ -118,7 +112,6 @@ def _generate(args: argparse.Namespace) -> int:
     )
     seconds = time.perf_counter() - started
     files = manifest["files"]
-    landing = Path(landing).expanduser().resolve()
     customers, sales = files["customers"], files["sales"]
     print(f"Wrote {landing}:")
     print(f"  {customers['path']:<34}{customers['rows']:>12,} rows  {_size(customers['bytes'])}")

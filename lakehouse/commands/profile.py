@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from lakehouse.config import load_settings
+from lakehouse.commands.options import add_options, settings_from
 
 
 def _positive(text: str) -> int:
@@ -32,11 +32,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "profile_summary.json."
         ),
     )
-    parser.add_argument(
-        "--landing",
-        type=Path,
-        help="landing folder (default: <state>/landing, env LAKEHOUSE_LANDING_DIR)",
-    )
+    add_options(parser, "landing")
     parser.add_argument("--out", type=Path, help="report folder (default: <state>/profile)")
     parser.add_argument(
         "--sample-rows",
@@ -52,8 +48,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def _profile(args: argparse.Namespace) -> int:
     from lakehouse.profile import profile
 
-    settings = load_settings()
-    landing = (args.landing or settings.landing_dir).expanduser()
+    settings = settings_from(args)
+    landing = settings.landing_dir
     out = (args.out or settings.state_dir / "profile").expanduser()
     summary = profile(landing, out, args.sample_rows)
     sales = summary["files"]["sales"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from lakehouse import quality
-from lakehouse.commands.server import add_server_options, settings_from
+from lakehouse.commands.options import SERVER_OPTIONS, add_options, settings_from
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -23,7 +23,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--failing", action="store_true", help="list only the tests that did not pass"
     )
-    add_server_options(parser)
+    add_options(parser, *SERVER_OPTIONS)
     parser.set_defaults(handler=_quality)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from lakehouse.commands.server import add_server_options, settings_from
+from lakehouse.commands.options import SERVER_OPTIONS, add_options, settings_from
 from lakehouse.pipeline import run_pipeline
 
 
@@ -15,7 +15,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Starts the local Thrift server (fetching the Delta jars on first use), "
         "runs `dbt build`, runs the doctor's checks and prints where to look next.",
     )
-    add_server_options(parser)
+    add_options(parser, *SERVER_OPTIONS)
     parser.add_argument(
         "--full-refresh",
         action="store_true",

@@ -7,24 +7,9 @@ import subprocess
 import sys
 
 from lakehouse import server
-from lakehouse.config import Settings, load_settings
+from lakehouse.commands.options import START_OPTIONS, add_options, settings_from
+from lakehouse.config import load_settings
 from lakehouse.connection import jdbc_url
-
-
-def add_server_options(parser: argparse.ArgumentParser) -> None:
-    """Options that choose which server (shared by every command that talks to one)."""
-    parser.add_argument("--host", help="address to bind (default 127.0.0.1, env LAKEHOUSE_HOST)")
-    parser.add_argument("--port", type=int, help="Thrift port (default 10000, env LAKEHOUSE_PORT)")
-
-
-def settings_from(args: argparse.Namespace) -> Settings:
-    return load_settings().with_overrides(
-        host=getattr(args, "host", None),
-        port=getattr(args, "port", None),
-        driver_memory=getattr(args, "driver_memory", None),
-        master=getattr(args, "master", None),
-        metastore_url=getattr(args, "metastore", None),
-    )
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -38,18 +23,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     start = actions.add_parser(
         "start", help="start the server; returns when it answers a query (exit 0 if already up)"
     )
-    add_server_options(start)
-    start.add_argument("--driver-memory", help="e.g. 4g (default 2g, env LAKEHOUSE_DRIVER_MEMORY)")
-    start.add_argument(
-        "--master", help="Spark master, e.g. local[2] or spark://host:7077 (default local[*])"
-    )
-    start.add_argument(
-        "--metastore",
-        metavar="URL",
-        help="shared PostgreSQL metastore, postgresql://user:password@host:5432/db "
-        "(default: embedded Derby; env LAKEHOUSE_METASTORE_URL keeps the password off the "
-        "command line)",
-    )
+    add_options(start, *START_OPTIONS)
     start.set_defaults(handler=_start)
 
     stop = actions.add_parser("stop", help="stop the server this project started")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from lakehouse import analyst
-from lakehouse.commands.server import add_server_options, settings_from
+from lakehouse.commands.options import SERVER_OPTIONS, add_options, settings_from
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -15,7 +15,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Opens Spark's beeline on jdbc:hive2://<host>:<port>/<schema>. "
         "LAKEHOUSE_USER / LAKEHOUSE_PASSWORD are passed when set.",
     )
-    add_server_options(beeline)
+    add_options(beeline, *SERVER_OPTIONS)
     beeline.add_argument("--schema", default="gold", help="schema to start in (default gold)")
     beeline.set_defaults(
         handler=lambda args: analyst.open_beeline(settings_from(args), args.schema)
@@ -37,7 +37,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--analysis",
         help="run the compiled analysis analyses/<NAME>.sql (compiled with dbt when needed)",
     )
-    add_server_options(sql)
+    add_options(sql, *SERVER_OPTIONS)
     sql.add_argument("--schema", default="gold", help="default schema (default gold)")
     sql.add_argument(
         "--format",
