@@ -1,4 +1,4 @@
-"""The delivery contract check (lakehouse/landing.py), on small files: no server needed."""
+"""The delivery contract check (lakehouse/landing/check.py), on small files: no server needed."""
 
 from __future__ import annotations
 
@@ -10,7 +10,9 @@ import pyarrow.parquet as pq
 import pytest
 
 from lakehouse.errors import LakehouseError
-from lakehouse.landing import SALES_HEADER, check_landing, dbt_args_checked, dbt_command
+from lakehouse.landing.check import check_landing
+from lakehouse.landing.contract import SALES_HEADER
+from lakehouse.landing.dbt_args import dbt_args_checked, dbt_command
 
 LINE = "I100001,C100001,Books,1,15.15,05-08-2022,Kanyon"
 
@@ -173,7 +175,7 @@ def test_characters_cut_by_a_read_chunk_are_fine_but_not_at_the_end_of_the_file(
     (landing / "sales" / "turkish.csv").write_bytes(text)
     (landing / "sales" / "cut.csv").write_bytes(text + "ş".encode()[:1])
     for size in (1, 2, 3, 7, 64):
-        monkeypatch.setattr("lakehouse.landing._SCAN_CHUNK_BYTES", size)
+        monkeypatch.setattr("lakehouse.landing.check._SCAN_CHUNK_BYTES", size)
         assert check_landing(landing).problems == [
             f"sales/cut.csv is not a UTF-8 text CSV file (byte 0xc5 at offset "
             f"{len(text)}, line 52, is not UTF-8 (a character cut off at the end of the file)).",

@@ -6,7 +6,8 @@ import argparse
 from pathlib import Path
 
 from lakehouse.config import load_settings
-from lakehouse.landing import delivered_files, require_valid_landing
+from lakehouse.landing.check import require_valid_landing
+from lakehouse.landing.files import all_deliveries
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -31,7 +32,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def _check_landing(args: argparse.Namespace) -> int:
     landing = args.landing or load_settings().landing_dir
-    files = delivered_files(landing / "sales") + delivered_files(landing / "customers")
+    files = all_deliveries(landing)
     print(f"Checking {len(files)} files in {landing}")
     check = require_valid_landing(landing)
     layouts = len(check.sales_layouts)

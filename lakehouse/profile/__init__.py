@@ -21,15 +21,10 @@ import numpy as np
 
 from lakehouse.anomalies import ANOMALIES
 from lakehouse.errors import LakehouseError
+from lakehouse.landing.contract import CUSTOMERS_FILE, SALES_COLUMNS, SALES_FILE
 from lakehouse.profile import charts, checks, stats
 from lakehouse.profile.canon import load_reference
-from lakehouse.profile.readers import (
-    CUSTOMERS_FILE,
-    SALES_COLUMNS,
-    SALES_FILE,
-    read_customers,
-    read_sales,
-)
+from lakehouse.profile.readers import read_customers, read_sales
 
 __all__ = ["profile", "DEFAULT_SAMPLE_ROWS", "REPORT_NAME", "SUMMARY_NAME"]
 

@@ -23,19 +23,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from lakehouse.errors import LakehouseError
-
-SALES_COLUMNS = (
-    "invoice_no",
-    "customer_id",
-    "category",
-    "quantity",
-    "price",
-    "invoice_date",
-    "shopping_mall",
-)
-CUSTOMER_COLUMNS = ("customer_id", "gender", "age", "payment_method")
-SALES_FILE = Path("sales") / "sales_data.csv"
-CUSTOMERS_FILE = Path("customers") / "customer_data.parquet"
+from lakehouse.landing.contract import CUSTOMER_COLUMNS, SALES_COLUMNS
 
 _BLOCK_BYTES = 32 * 1024 * 1024
 _COUNT_CHUNK = 16 * 1024 * 1024
