@@ -8,8 +8,11 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+import yaml
 
+from lakehouse.config import PROJECT_DIR
 from lakehouse.errors import LakehouseError
+from lakehouse.landing import contract
 from lakehouse.landing.check import check_landing
 from lakehouse.landing.contract import SALES_HEADER
 from lakehouse.landing.dbt_args import dbt_args_checked, dbt_command
@@ -210,3 +213,14 @@ def test_lakehouse_dbt_passes_global_flags_and_checks_first(
     assert cli.main(["dbt", "--debug", "run", "--vars", "{x: 1}"]) == 1
     assert len(ran) == 1  # dbt never started
     assert "renamed.csv: required column 'price' is missing" in capsys.readouterr().err
+
+
+def test_the_dbt_vars_are_the_contract() -> None:
+    """dbt reads the contract from vars (bronze's columns, the hook's checks, the landing
+    tables' columns and file globs); they must say what lakehouse/landing/contract.py says."""
+    project = yaml.safe_load((PROJECT_DIR / "dbt_project.yml").read_text())
+    dbt_vars = project["vars"]
+    assert dbt_vars["sales_csv_header"] == contract.SALES_HEADER
+    assert dbt_vars["customer_columns"] == contract.CUSTOMER_TYPES
+    assert list(dbt_vars["customer_columns"]) == list(contract.CUSTOMER_COLUMNS)  # order too
+    assert dbt_vars["landing_file_globs"] == contract.FILE_GLOBS
