@@ -224,3 +224,48 @@ def test_the_dbt_vars_are_the_contract() -> None:
     assert dbt_vars["customer_columns"] == contract.CUSTOMER_TYPES
     assert list(dbt_vars["customer_columns"]) == list(contract.CUSTOMER_COLUMNS)  # order too
     assert dbt_vars["landing_file_globs"] == contract.FILE_GLOBS
+
+
+def test_one_rule_says_which_files_are_deliveries(landing: Path, tmp_path: Path) -> None:
+    """The check, the profiler, the main job and the generator all go by
+    lakehouse/landing/files.py: a file that is not a delivery (no kind suffix, or a name
+    Spark skips) is ignored by every one of them."""
+    from types import SimpleNamespace
+
+    from lakehouse.generate import generate
+    from lakehouse.landing.files import all_deliveries
+    from lakehouse.pipeline import landing_is_empty
+    from lakehouse.profile import profile
+
+    not_deliveries = {
+        "sales/notes.txt": b"deliveries come on Mondays\n",
+        "sales/_SUCCESS": b"\x00",
+        "sales/.sales_data.csv.tmp": b"\x00",
+        "customers/_SUCCESS": b"\x00",
+        "customers/readme.md": b"# not Parquet\n",
+    }
+    for name, data in not_deliveries.items():
+        (landing / name).write_bytes(data)
+    deliveries = [
+        landing / "customers" / "customer_data.parquet",
+        landing / "sales" / "sales_data.csv",
+    ]
+
+    assert all_deliveries(landing) == deliveries
+    assert check_landing(landing).problems == []  # the NUL bytes are not looked at
+    summary = profile(landing, tmp_path / "out", sample_rows=None)
+    read = [
+        file["path"] for kind in ("customers", "sales") for file in summary["files"][kind]["files"]
+    ]
+    assert read == [str(path) for path in deliveries]
+    assert not landing_is_empty(SimpleNamespace(landing_dir=landing))
+
+    for path in deliveries:
+        path.unlink()
+    assert landing_is_empty(SimpleNamespace(landing_dir=landing))
+    generate(landing, rows=1_000, seed=1)  # the files left are no reason to refuse
+    generate(landing, rows=1_000, seed=2, overwrite=True)  # nor removed when forced
+    for name, data in not_deliveries.items():
+        if not name.endswith(".tmp"):  # a temp file is a crashed write's leftover: cleared
+            assert (landing / name).read_bytes() == data, name
+    assert all_deliveries(landing) == deliveries
