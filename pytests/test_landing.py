@@ -242,7 +242,7 @@ def test_one_rule_says_which_files_are_deliveries(landing: Path, tmp_path: Path)
         "sales/_SUCCESS": b"\x00",
         "sales/.sales_data.csv.tmp": b"\x00",
         "customers/_SUCCESS": b"\x00",
-        "customers/readme.md": b"# not Parquet\n",
+        "customers/readme.txt": b"not Parquet\n",
     }
     for name, data in not_deliveries.items():
         (landing / name).write_bytes(data)
