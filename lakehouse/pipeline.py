@@ -10,7 +10,8 @@ from lakehouse.config import Settings
 from lakehouse.dbt_runner import run_dbt
 from lakehouse.doctor import format_table, run_checks
 from lakehouse.errors import LakehouseError
-from lakehouse.landing import dbt_args_checked
+from lakehouse.landing.dbt_args import dbt_args_checked
+from lakehouse.landing.files import all_deliveries, name_files, user_files
 from lakehouse.summary import format_summary, test_results
 
 DEFAULT_ROWS = 100_000  # about the size of the source data set (99,457 invoices)
@@ -21,10 +22,8 @@ def _step(title: str) -> None:
 
 
 def landing_is_empty(settings: Settings) -> bool:
-    landing = settings.landing_dir
-    return not any((landing / "sales").glob("*.csv")) and not any(
-        (landing / "customers").glob("*.parquet")
-    )
+    """True when the landing folder holds no delivery (other files may be there)."""
+    return not all_deliveries(settings.landing_dir)
 
 
 def ensure_landing_data(settings: Settings) -> bool:
@@ -32,8 +31,6 @@ def ensure_landing_data(settings: Settings) -> bool:
     if not landing_is_empty(settings):
         print(f"Using the landing files in {settings.landing_dir}")
         return False
-    from lakehouse.generate.writer import name_files, user_files
-
     others = user_files(settings.landing_dir) if settings.landing_dir.exists() else []
     if others:
         # No deliveries, but something else is there (e.g. a manifest left behind): do not

@@ -21,7 +21,8 @@ from lakehouse.bench.stats import percentile, summary
 from lakehouse.config import Settings
 from lakehouse.connection import query
 from lakehouse.errors import LakehouseError
-from lakehouse.generate.sales import COLUMNS, HEADER
+from lakehouse.landing.contract import SALES_COLUMNS as COLUMNS
+from lakehouse.landing.contract import SALES_HEADER as HEADER
 
 
 @pytest.mark.parametrize(

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from lakehouse.anomalies import ANOMALIES
 from lakehouse.config import PROJECT_DIR
-from lakehouse.profile.readers import CUSTOMER_COLUMNS, SALES_COLUMNS
+from lakehouse.landing.contract import CUSTOMER_COLUMNS, SALES_COLUMNS
 from lakehouse.seeds import read_seed
 
 CONTRACT = PROJECT_DIR / "docs" / "landing_contract.md"

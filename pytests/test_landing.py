@@ -1,4 +1,4 @@
-"""The delivery contract check (lakehouse/landing.py), on small files: no server needed."""
+"""The delivery contract check (lakehouse/landing/check.py), on small files: no server needed."""
 
 from __future__ import annotations
 
@@ -8,9 +8,14 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+import yaml
 
+from lakehouse.config import PROJECT_DIR
 from lakehouse.errors import LakehouseError
-from lakehouse.landing import SALES_HEADER, check_landing, dbt_args_checked, dbt_command
+from lakehouse.landing import contract
+from lakehouse.landing.check import check_landing
+from lakehouse.landing.contract import SALES_HEADER
+from lakehouse.landing.dbt_args import dbt_args_checked, dbt_command
 
 LINE = "I100001,C100001,Books,1,15.15,05-08-2022,Kanyon"
 
@@ -173,7 +178,7 @@ def test_characters_cut_by_a_read_chunk_are_fine_but_not_at_the_end_of_the_file(
     (landing / "sales" / "turkish.csv").write_bytes(text)
     (landing / "sales" / "cut.csv").write_bytes(text + "ş".encode()[:1])
     for size in (1, 2, 3, 7, 64):
-        monkeypatch.setattr("lakehouse.landing._SCAN_CHUNK_BYTES", size)
+        monkeypatch.setattr("lakehouse.landing.check._SCAN_CHUNK_BYTES", size)
         assert check_landing(landing).problems == [
             f"sales/cut.csv is not a UTF-8 text CSV file (byte 0xc5 at offset "
             f"{len(text)}, line 52, is not UTF-8 (a character cut off at the end of the file)).",
@@ -208,3 +213,59 @@ def test_lakehouse_dbt_passes_global_flags_and_checks_first(
     assert cli.main(["dbt", "--debug", "run", "--vars", "{x: 1}"]) == 1
     assert len(ran) == 1  # dbt never started
     assert "renamed.csv: required column 'price' is missing" in capsys.readouterr().err
+
+
+def test_the_dbt_vars_are_the_contract() -> None:
+    """dbt reads the contract from vars (bronze's columns, the hook's checks, the landing
+    tables' columns and file globs); they must say what lakehouse/landing/contract.py says."""
+    project = yaml.safe_load((PROJECT_DIR / "dbt_project.yml").read_text())
+    dbt_vars = project["vars"]
+    assert dbt_vars["sales_csv_header"] == contract.SALES_HEADER
+    assert dbt_vars["customer_columns"] == contract.CUSTOMER_TYPES
+    assert list(dbt_vars["customer_columns"]) == list(contract.CUSTOMER_COLUMNS)  # order too
+    assert dbt_vars["landing_file_globs"] == contract.FILE_GLOBS
+
+
+def test_one_rule_says_which_files_are_deliveries(landing: Path, tmp_path: Path) -> None:
+    """The check, the profiler, the main job and the generator all go by
+    lakehouse/landing/files.py: a file that is not a delivery (no kind suffix, or a name
+    Spark skips) is ignored by every one of them."""
+    from types import SimpleNamespace
+
+    from lakehouse.generate import generate
+    from lakehouse.landing.files import all_deliveries
+    from lakehouse.pipeline import landing_is_empty
+    from lakehouse.profile import profile
+
+    not_deliveries = {
+        "sales/notes.txt": b"deliveries come on Mondays\n",
+        "sales/_SUCCESS": b"\x00",
+        "sales/.sales_data.csv.tmp": b"\x00",
+        "customers/_SUCCESS": b"\x00",
+        "customers/readme.txt": b"not Parquet\n",
+    }
+    for name, data in not_deliveries.items():
+        (landing / name).write_bytes(data)
+    deliveries = [
+        landing / "customers" / "customer_data.parquet",
+        landing / "sales" / "sales_data.csv",
+    ]
+
+    assert all_deliveries(landing) == deliveries
+    assert check_landing(landing).problems == []  # the NUL bytes are not looked at
+    summary = profile(landing, tmp_path / "out", sample_rows=None)
+    read = [
+        file["path"] for kind in ("customers", "sales") for file in summary["files"][kind]["files"]
+    ]
+    assert read == [str(path) for path in deliveries]
+    assert not landing_is_empty(SimpleNamespace(landing_dir=landing))
+
+    for path in deliveries:
+        path.unlink()
+    assert landing_is_empty(SimpleNamespace(landing_dir=landing))
+    generate(landing, rows=1_000, seed=1)  # the files left are no reason to refuse
+    generate(landing, rows=1_000, seed=2, overwrite=True)  # nor removed when forced
+    for name, data in not_deliveries.items():
+        if not name.endswith(".tmp"):  # a temp file is a crashed write's leftover: cleared
+            assert (landing / name).read_bytes() == data, name
+    assert all_deliveries(landing) == deliveries

@@ -15,7 +15,7 @@ from pyhive.exc import OperationalError
 from lakehouse.config import PROJECT_DIR, Settings, dbt_env
 from lakehouse.connection import query
 from lakehouse.dbt_runner import dbt_executable
-from lakehouse.landing import SALES_HEADER
+from lakehouse.landing.contract import SALES_HEADER
 
 LINE = "I100001,C100001,Books,1,15.15,05-08-2022,Kanyon"
 

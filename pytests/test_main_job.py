@@ -15,7 +15,7 @@ import pytest
 
 from lakehouse.config import Settings
 from lakehouse.errors import LakehouseError
-from lakehouse.landing import SALES_HEADER
+from lakehouse.landing.contract import SALES_HEADER
 from lakehouse.pipeline import DEFAULT_ROWS, ensure_landing_data
 
 LINE = "I100001,C100001,Books,1,15.15,05-08-2022,Kanyon"

@@ -294,3 +294,43 @@ def test_catalogue_is_covered(default_run):
 def test_no_leftovers_in_output(default_run):
     _, _, out = default_run
     assert sorted(path.name for path in out.iterdir()) == [REPORT_NAME, SUMMARY_NAME]
+
+
+def test_every_delivery_is_profiled_and_listed(tmp_path):
+    """The profiler reads what dbt reads: every sales/*.csv and customers/*.parquet, not one
+    fixed file name; files that are not deliveries are left out, and the summary and the
+    report name the files read."""
+    first = ["I100000,C100000,Clothing,1,300.08,01-01-2022,Kanyon"]
+    landing = _landing(tmp_path, first)
+    later = [
+        "I100001,C100001,Clothing,1,300.08,02-01-2022,Kanyon",
+        "I100002,C100002,Clothing,two,300.08,02-01-2022,Kanyon",  # non-numeric quantity
+    ]
+    (landing / "sales" / "sales_2022-01-02.csv").write_text("\n".join([HEADER, *later]) + "\n")
+    (landing / "sales" / "_SUCCESS").write_bytes(b"")
+    (landing / "sales" / "notes.txt").write_text("not a delivery\n")
+
+    summary = profile(landing, tmp_path / "out", sample_rows=None)
+
+    sales = summary["files"]["sales"]
+    read = [Path(file["path"]).name for file in sales["files"]]
+    assert read == ["sales_2022-01-02.csv", "sales_data.csv"]
+    assert [file["total_rows"] for file in sales["files"]] == [2, 1]
+    assert summary["total_rows"] == sales["total_rows"] == sales["profiled_rows"] == 3
+    assert summary["anomalies"]["non_numeric_quantity"] == 1
+    example = summary["anomaly_examples"]["non_numeric_quantity"]
+    assert example["lines"] == [2] and example["files"] == ["sales_2022-01-02.csv"]
+    html = (tmp_path / "out" / REPORT_NAME).read_text(encoding="utf-8")
+    assert "sales_2022-01-02.csv" in html and "notes.txt" not in html
+
+
+def test_sampling_spans_the_deliveries_in_name_order(tmp_path):
+    rows = [f"I10000{i},C10000{i},Clothing,1,300.08,01-01-2022,Kanyon" for i in range(3)]
+    landing = _landing(tmp_path, rows)
+    (landing / "sales" / "a_first.csv").write_text("\n".join([HEADER, *rows[:2]]) + "\n")
+
+    summary = profile(landing, tmp_path / "out", sample_rows=4)
+
+    assert summary["sampled"] is True
+    assert summary["total_rows"] == 5
+    assert summary["files"]["sales"]["profiled_rows"] == 4

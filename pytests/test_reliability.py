@@ -46,7 +46,7 @@ from lakehouse.config import PROJECT_DIR, Settings, dbt_env
 from lakehouse.connection import connect, query
 from lakehouse.dbt_runner import dbt_executable
 from lakehouse.generate import generate
-from lakehouse.landing import dbt_args_checked
+from lakehouse.landing.dbt_args import dbt_args_checked
 
 # The data each scenario generates for itself: small, but with every anomaly type.
 SCENARIO_ROWS = 3_000

@@ -14,9 +14,9 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from lakehouse.generate.sales import COLUMNS, HEADER
 from lakehouse.generate.values import Reference, reference
-from lakehouse.generate.writer import MANIFEST_FILE, SALES_FILE
+from lakehouse.generate.writer import MANIFEST_FILE
+from lakehouse.landing.contract import SALES_COLUMNS, SALES_FILE, SALES_HEADER
 
 _DATE = re.compile(r"^\d{2}-\d{2}-\d{4}$")
 
@@ -36,9 +36,9 @@ def _clean_lines(sales_csv: Path, ref: Reference, wanted: int) -> list[dict[str,
         next(lines)  # header
         for line in lines:
             fields = line.rstrip("\n").split(",")
-            if len(fields) != len(COLUMNS):
+            if len(fields) != len(SALES_COLUMNS):
                 continue
-            row = dict(zip(COLUMNS, fields, strict=True))
+            row = dict(zip(SALES_COLUMNS, fields, strict=True))
             if _is_clean(row, ref):
                 found.append(row)
                 if len(found) == wanted:
@@ -95,14 +95,14 @@ def write_new_day(
             "invoice_date": f"{day:%d-%m-%Y}",
             "shopping_mall": ref.malls[n % len(ref.malls)],
         }
-        lines.append(",".join(fields[column] for column in COLUMNS))
+        lines.append(",".join(fields[column] for column in SALES_COLUMNS))
     for row in clean[(serial - 1) * corrections : serial * corrections]:
         category = ref.categories.index(row["category"])
         quantity = int(row["quantity"]) % 5 + 1  # another quantity, and its price
         corrected = dict(row, quantity=str(quantity), price=ref.price_text[category, quantity])
-        lines.append(",".join(corrected[column] for column in COLUMNS))
+        lines.append(",".join(corrected[column] for column in SALES_COLUMNS))
     path = landing / "sales" / f"sales_data_{day:%Y-%m-%d}.csv"
     temp = path.with_name(f".{path.name}.tmp")  # the landing table lists only visible files
-    temp.write_text(HEADER + "\n" + "\n".join(lines) + "\n", encoding="utf-8")
+    temp.write_text(SALES_HEADER + "\n" + "\n".join(lines) + "\n", encoding="utf-8")
     temp.replace(path)
     return Delivery(path, day, new_rows, len(lines) - new_rows)

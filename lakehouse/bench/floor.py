@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from lakehouse.generate.writer import CUSTOMERS_FILE, SALES_FILE
+from lakehouse.landing.contract import CUSTOMERS_FILE, SALES_FILE
 
 SCHEMA = "bench"
 TABLE = f"{SCHEMA}.floor"

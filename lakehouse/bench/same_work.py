@@ -38,6 +38,7 @@ from typing import Any
 
 from lakehouse.config import Settings
 from lakehouse.errors import LakehouseError
+from lakehouse.landing.contract import CUSTOMER_TYPES, CUSTOMERS_DIR, SALES_DIR
 
 LEFT_OUT = [
     "tests (data and unit)",
@@ -108,12 +109,14 @@ def model_statement(node: dict) -> str:
 def landing_statements(landing: Path, schema: str = "landing") -> list[str]:
     """The landing tables, as macros/landing/register_landing_tables.sql registers them."""
     root = str(landing.resolve()).rstrip("/")
+    # Without the macro's glob filter: the bench's landing folder holds deliveries only.
+    customers, sales = f"location '{root}/{CUSTOMERS_DIR}'", f"location '{root}/{SALES_DIR}'"
+    customer_columns = ", ".join(f"{name} {kind}" for name, kind in CUSTOMER_TYPES.items())
     tables = {
-        "customers": "(customer_id string, gender string, age double, payment_method string) "
-        f"using parquet location '{root}/customers'",
-        "customers_files": f"using binaryFile location '{root}/customers'",
-        "sales_lines": f"(value string) using text location '{root}/sales'",
-        "sales_files": f"using binaryFile location '{root}/sales'",
+        "customers": f"({customer_columns}) using parquet {customers}",
+        "customers_files": f"using binaryFile {customers}",
+        "sales_lines": f"(value string) using text {sales}",
+        "sales_files": f"using binaryFile {sales}",
     }
     statements = [f"create schema if not exists {schema}"]
     for name, definition in tables.items():

@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 
 from lakehouse.commands.options import add_options, settings_from
-from lakehouse.landing import delivered_files, require_valid_landing
+from lakehouse.landing.check import require_valid_landing
+from lakehouse.landing.files import all_deliveries
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -26,7 +27,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def _check_landing(args: argparse.Namespace) -> int:
     landing = settings_from(args).landing_dir
-    files = delivered_files(landing / "sales") + delivered_files(landing / "customers")
+    files = all_deliveries(landing)
     print(f"Checking {len(files)} files in {landing}")
     check = require_valid_landing(landing)
     layouts = len(check.sales_layouts)

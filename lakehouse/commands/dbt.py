@@ -6,7 +6,7 @@ import argparse
 
 from lakehouse.config import Settings, load_settings
 from lakehouse.dbt_runner import run_dbt
-from lakehouse.landing import dbt_args_checked
+from lakehouse.landing.dbt_args import dbt_args_checked
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

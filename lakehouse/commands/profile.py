@@ -25,11 +25,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "profile",
         help="profile the landing files: distributions, keys, anomalies (HTML + JSON)",
         description=(
-            "Profile customers/customer_data.parquet and sales/sales_data.csv: column "
-            "statistics, charts, nulls, outliers, candidate keys, format and referential "
-            "checks, duplicates, malformed lines and the anomalies of the catalogue, each "
-            "counted from the files alone. Writes profile_report.html (self-contained) and "
-            "profile_summary.json."
+            "Profile every delivery of the landing folder (customers/*.parquet, "
+            "sales/*.csv: the files dbt reads): column statistics, charts, nulls, outliers, "
+            "candidate keys, format and referential checks, duplicates, malformed lines and "
+            "the anomalies of the catalogue, each counted from the files alone. Writes "
+            "profile_report.html (self-contained) and profile_summary.json."
         ),
     )
     add_options(parser, "landing")

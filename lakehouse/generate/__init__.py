@@ -43,6 +43,8 @@ from lakehouse.errors import LakehouseError
 from lakehouse.generate import customers, dirt, plan, sales, writer
 from lakehouse.generate.manifest import LINE_NUMBERING, AnomalyLog, expected_outcomes
 from lakehouse.generate.values import reference
+from lakehouse.landing.contract import CUSTOMERS_FILE, SALES_FILE, SALES_HEADER
+from lakehouse.landing.files import temp_path
 
 GENERATOR_VERSION = "1.0"
 MIN_ROWS = 1_000
@@ -82,8 +84,8 @@ def generate(
     writer.prepare_landing(landing, overwrite)
 
     log = AnomalyLog()
-    customers_path = landing / writer.CUSTOMERS_FILE
-    sales_path = landing / writer.SALES_FILE
+    customers_path = landing / CUSTOMERS_FILE
+    sales_path = landing / SALES_FILE
     bar = _progress_bar(progress, the_plan.customers + the_plan.rows)
     parquet_out = csv_out = None
     try:
@@ -97,7 +99,7 @@ def generate(
             bar.update(stop - start)
         parquet_out.close()
 
-        csv_out = writer.CsvOut(sales_path, sales.HEADER)
+        csv_out = writer.CsvOut(sales_path, SALES_HEADER)
         sales_lines = 0
         for number, start, stop in plan.Plan.chunks(the_plan.rows):
             chunk = sales.build(the_plan, number, start, stop)
@@ -118,14 +120,14 @@ def generate(
     writer.publish(csv_out.temp, sales_path)
     manifest = _manifest(the_plan, log, customer_rows, sales_lines, landing, csv_out, clean)
     manifest_path = landing / writer.MANIFEST_FILE
-    temp = writer.temp_path(manifest_path)
+    temp = temp_path(manifest_path)
     temp.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     writer.publish(temp, manifest_path)
     return manifest
 
 
 def _manifest(the_plan, log, customer_rows, sales_lines, landing, csv_out, clean) -> dict:
-    customers_path = landing / writer.CUSTOMERS_FILE
+    customers_path = landing / CUSTOMERS_FILE
     return {
         "generator": "lakehouse.generate",
         "generator_version": GENERATOR_VERSION,
@@ -143,7 +145,7 @@ def _manifest(the_plan, log, customer_rows, sales_lines, landing, csv_out, clean
         },
         "files": {
             "customers": {
-                "path": str(writer.CUSTOMERS_FILE),
+                "path": str(CUSTOMERS_FILE),
                 "format": "parquet",
                 "rows": customer_rows,
                 "rows_total": customer_rows,
@@ -153,7 +155,7 @@ def _manifest(the_plan, log, customer_rows, sales_lines, landing, csv_out, clean
                 "sha256": writer.file_sha256(customers_path),
             },
             "sales": {
-                "path": str(writer.SALES_FILE),
+                "path": str(SALES_FILE),
                 "format": "csv",
                 "header": True,
                 "rows": sales_lines,

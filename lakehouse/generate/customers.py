@@ -10,14 +10,12 @@ import pyarrow as pa
 from lakehouse.generate import dirt
 from lakehouse.generate.plan import CUSTOMER_STREAM, Plan, interleave
 from lakehouse.generate.values import AGE_MAX, AGE_MIN, Reference
+from lakehouse.landing.contract import CUSTOMER_TYPES
 
+# The contract's columns and types, as the Arrow types Spark reads them as.
+_ARROW_TYPES = {"string": pa.string(), "double": pa.float64()}
 SCHEMA = pa.schema(
-    [
-        pa.field("customer_id", pa.string()),
-        pa.field("gender", pa.string()),
-        pa.field("age", pa.float64()),
-        pa.field("payment_method", pa.string()),
-    ]
+    [pa.field(column, _ARROW_TYPES[kind]) for column, kind in CUSTOMER_TYPES.items()]
 )
 DIRT = ("null_age", "variant_payment_method", "duplicate_customer_conflict")
 

@@ -12,17 +12,8 @@ from lakehouse.anomalies import names
 from lakehouse.generate import dirt
 from lakehouse.generate.plan import SALES_STREAM, Plan, interleave
 from lakehouse.generate.values import format_price
+from lakehouse.landing.contract import SALES_COLUMNS
 
-COLUMNS = (
-    "invoice_no",
-    "customer_id",
-    "category",
-    "quantity",
-    "price",
-    "invoice_date",
-    "shopping_mall",
-)
-HEADER = ",".join(COLUMNS)
 IN_PLACE = [
     name
     for name in names("sales")
@@ -104,7 +95,7 @@ def build(plan: Plan, chunk: int, start: int, stop: int) -> SalesChunk:
 
     for name in dirt.COPY_ANOMALIES:
         for row in taken[name].tolist():
-            fields = {column: cols[column][row] for column in COLUMNS}
+            fields = {column: cols[column][row] for column in SALES_COLUMNS}
             if name == "conflicting_duplicate_invoice":
                 events.append(Event(name, fields["invoice_no"], row))
                 fields = _conflicting(plan, rng, cols, row, fields)
@@ -128,14 +119,14 @@ def build(plan: Plan, chunk: int, start: int, stop: int) -> SalesChunk:
         invoices = plan.invoice_ids(invoice_index)
         body = _clean_rows(plan, rng, count)
         for k in range(count):
-            fields = {column: body[column][k] for column in COLUMNS[2:]}
+            fields = {column: body[column][k] for column in SALES_COLUMNS[2:]}
             fields.update(invoice_no=invoices[k], customer_id=customer[k])
             add_extra(fields, int(rng.integers(0, n + 1)), name)
 
     # Interleave and render.
     order, position = interleave(n, before)
     arrays = []
-    for column in COLUMNS:
+    for column in SALES_COLUMNS:
         values = cols[column]
         if extras:
             values = np.concatenate([values, np.array([e[column] for e in extras], dtype=object)])
@@ -145,7 +136,7 @@ def build(plan: Plan, chunk: int, start: int, stop: int) -> SalesChunk:
         mask = np.zeros(len(order), dtype=bool)
         mask[position[malformed]] = True
         texts = {
-            int(position[row]): dirt.malformed(rng, [cols[c][row] for c in COLUMNS])
+            int(position[row]): dirt.malformed(rng, [cols[c][row] for c in SALES_COLUMNS])
             for row in malformed
         }
         lines = pc.replace_with_mask(

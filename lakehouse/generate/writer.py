@@ -15,11 +15,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from lakehouse.errors import LakehouseError
+from lakehouse.landing.contract import KINDS
+from lakehouse.landing.files import all_deliveries, is_temp, name_files, temp_path
 
-CUSTOMERS_FILE = Path("customers") / "customer_data.parquet"
-SALES_FILE = Path("sales") / "sales_data.csv"
 MANIFEST_FILE = Path("manifest.json")
-ENTITY_DIRS = ("customers", "sales")
 
 # Fixed writer options: the same rows give the same bytes (created_by names the pyarrow
 # version, so files are byte-identical for a given pyarrow, which the lock file pins).
@@ -32,13 +31,10 @@ PARQUET_OPTIONS = dict(
 )
 
 
-def temp_path(path: Path) -> Path:
-    return path.with_name(f".{path.name}.tmp")
-
-
 def prepare_landing(landing: Path, overwrite: bool) -> None:
     """Check the folder can take a new set of files; with overwrite, clear what would be read
-    alongside them (other files in customers/ and sales/) and the old manifest."""
+    alongside them (the other deliveries in customers/ and sales/) and the old manifest.
+    Files that are not deliveries (`_SUCCESS`, notes) are neither read nor touched."""
     if landing.exists() and not landing.is_dir():
         raise LakehouseError(
             f"The landing path {landing} is a file, not a folder.",
@@ -46,8 +42,8 @@ def prepare_landing(landing: Path, overwrite: bool) -> None:
         )
     try:
         landing.mkdir(parents=True, exist_ok=True)
-        for entity in ENTITY_DIRS:
-            (landing / entity).mkdir(exist_ok=True)
+        for kind in KINDS:
+            (landing / kind).mkdir(exist_ok=True)
         probe = landing / ".lakehouse-write-probe"
         probe.write_bytes(b"")
         probe.unlink()
@@ -57,36 +53,23 @@ def prepare_landing(landing: Path, overwrite: bool) -> None:
             "Choose another folder with --landing (or LAKEHOUSE_LANDING_DIR), "
             "or fix its permissions.",
         ) from None
-    existing = user_files(landing)
+    manifest = landing / MANIFEST_FILE
+    existing = all_deliveries(landing) + ([manifest] if manifest.exists() else [])
     if existing and not overwrite:
         raise LakehouseError(
             f"The landing folder {landing} already holds files ({name_files(landing, existing)}).",
-            "Add --force to replace them (other files in customers/ and sales/ are removed, "
-            "since Spark would read them too), or choose another --landing.",
+            "Add --force to replace them (other deliveries in customers/ and sales/ are "
+            "removed, since Spark would read them too), or choose another --landing.",
         )
-    # Leftovers of a crashed run, and (with overwrite) everything the tables would read.
-    for entity in ENTITY_DIRS:
-        for path in sorted((landing / entity).iterdir()):
-            if path.is_file() and (overwrite or path.name.endswith(".tmp")):
-                path.unlink()
-    for path in (landing / MANIFEST_FILE, temp_path(landing / MANIFEST_FILE)):
-        if path.exists() and (overwrite or path.name.endswith(".tmp")):
-            path.unlink()
-
-
-def user_files(landing: Path) -> list[Path]:
-    """Files in the landing folder, except the temp files of an interrupted run."""
-    return sorted(
+    # With overwrite, what the tables would read; and the leftovers of a crashed run.
+    leftovers = [
         path
-        for path in landing.rglob("*")
-        if not path.is_dir() and not (path.name.startswith(".") and path.name.endswith(".tmp"))
-    )
-
-
-def name_files(landing: Path, files: list[Path]) -> str:
-    """The first three files relative to the landing folder, for a message."""
-    shown = ", ".join(str(path.relative_to(landing)) for path in files[:3])
-    return shown + (f" and {len(files) - 3} more" if len(files) > 3 else "")
+        for kind in KINDS
+        for path in (landing / kind).iterdir()
+        if path.is_file() and is_temp(path)
+    ] + [temp_path(manifest)]
+    for path in (existing if overwrite else []) + leftovers:
+        path.unlink(missing_ok=True)
 
 
 class CsvOut:

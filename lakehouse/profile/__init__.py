@@ -4,8 +4,10 @@
     summary = profile(landing_dir, out_dir, sample_rows=2_000_000)
 
 Writes `profile_report.html` (self-contained: charts embedded as PNG) and
-`profile_summary.json` into out_dir. Every finding is computed from the two files by rules
-derived from the source contract; the generator's manifest.json is never read.
+`profile_summary.json` into out_dir. Every delivery in the landing folder is read, as dbt
+reads them (lakehouse/landing/files.py), and the summary lists the files read. Every finding
+is computed from the files by rules derived from the source contract; the generator's
+manifest.json is never read.
 """
 
 from __future__ import annotations
@@ -21,15 +23,10 @@ import numpy as np
 
 from lakehouse.anomalies import ANOMALIES
 from lakehouse.errors import LakehouseError
+from lakehouse.landing.contract import SALES_COLUMNS
 from lakehouse.profile import charts, checks, stats
 from lakehouse.profile.canon import load_reference
-from lakehouse.profile.readers import (
-    CUSTOMERS_FILE,
-    SALES_COLUMNS,
-    SALES_FILE,
-    read_customers,
-    read_sales,
-)
+from lakehouse.profile.readers import DeliveryRead, read_all_customers, read_all_sales
 
 __all__ = ["profile", "DEFAULT_SAMPLE_ROWS", "REPORT_NAME", "SUMMARY_NAME"]
 
@@ -72,7 +69,7 @@ EXTRA_RULES = {
         "unknown_gender",
     ),
 }
-SAMPLING_METHOD = "the first N data lines of the file (deterministic)"
+SAMPLING_METHOD = "the first N data lines of the files, in name order (deterministic)"
 LIBRARY_NOTE = (
     "ydata-profiling 4.18.4 (the latest release) was considered: it requires pandas<3.0, "
     "numpy<2.4, matplotlib<=3.10 and scipy<1.17, so it cannot be installed next to this "
@@ -94,6 +91,9 @@ DIFFERENCES = [
     "the generator counts what it injected. With one anomaly per row the two agree.",
     "When the sales file is sampled, duplicates whose copies fall on both sides of the sample "
     "boundary are not seen, and counts cover the sample only.",
+    "With several deliveries, an invoice (or customer) delivered again with other values in a "
+    "later file counts here as a conflicting duplicate; silver lets the later delivery "
+    "supersede the earlier one.",
 ]
 
 
@@ -109,12 +109,20 @@ def _writable(out_dir: Path) -> None:
         ) from error
 
 
-def _examples(mask: np.ndarray, keys, lines) -> dict:
+def _examples(mask: np.ndarray, keys, lines, files) -> dict:
     index = np.flatnonzero(mask)[:EXAMPLES]
     return {
         "keys": [str(keys[i]) for i in index],
         "lines": [int(lines[i]) for i in index],
+        "files": [str(files[i]) for i in index],  # the file each line number belongs to
     }
+
+
+def _files_read(files: list[DeliveryRead]) -> list[dict]:
+    return [
+        {"path": str(read.path), "bytes": read.size_bytes, "total_rows": read.total_rows}
+        for read in files
+    ]
 
 
 def profile(landing_dir: Path, out_dir: Path, sample_rows: int | None = None) -> dict:
@@ -129,8 +137,8 @@ def profile(landing_dir: Path, out_dir: Path, sample_rows: int | None = None) ->
             "Generate it with `lakehouse generate` or point --landing at it.",
         )
     _writable(out_dir)
-    customers = read_customers(landing_dir / CUSTOMERS_FILE, sample_rows)
-    sales = read_sales(landing_dir / SALES_FILE, sample_rows)
+    customers = read_all_customers(landing_dir, sample_rows)
+    sales = read_all_sales(landing_dir, sample_rows)
     ref = load_reference()
     c_checked = checks.check_customers(customers.frame, ref)
     s_checked = checks.check_sales(sales.frame, customers.all_ids, ref)
@@ -144,7 +152,11 @@ def profile(landing_dir: Path, out_dir: Path, sample_rows: int | None = None) ->
         if name == "malformed_line":
             anomalies[name] = len(sales.malformed)
             rule_hits[name] = len(sales.malformed)
-            examples[name] = {"keys": [], "lines": malformed_lines[:EXAMPLES]}
+            examples[name] = {
+                "keys": [],
+                "lines": malformed_lines[:EXAMPLES],
+                "files": [m.file for m in sales.malformed[:EXAMPLES]],
+            }
             continue
         checked, frame = (s_checked, s_frame) if anomaly.entity == "sales" else (c_checked, c_frame)
         anomalies[name] = checked.counts[name]
@@ -152,8 +164,10 @@ def profile(landing_dir: Path, out_dir: Path, sample_rows: int | None = None) ->
         if anomaly.entity == "sales":
             keys, lines = frame["invoice_no"].to_numpy(), frame["line"].to_numpy() - 1
         else:
-            keys, lines = frame["customer_id"].to_numpy(), np.arange(len(frame))
-        examples[name] = _examples(checked.anomaly == name, keys, lines)
+            keys, lines = frame["customer_id"].to_numpy(), frame.groupby("file").cumcount()
+        examples[name] = _examples(
+            checked.anomaly == name, keys, np.asarray(lines), frame["file"].to_numpy()
+        )
 
     extra = {}
     for entity, checked in (("sales", s_checked), ("customers", c_checked)):
@@ -208,6 +222,7 @@ def profile(landing_dir: Path, out_dir: Path, sample_rows: int | None = None) ->
         "files": {
             "sales": {
                 "path": str(sales.path),
+                "files": _files_read(sales.files),
                 "bytes": sales.size_bytes,
                 "total_rows": sales.total_rows,
                 "profiled_rows": profiled_sales,
@@ -217,6 +232,7 @@ def profile(landing_dir: Path, out_dir: Path, sample_rows: int | None = None) ->
             },
             "customers": {
                 "path": str(customers.path),
+                "files": _files_read(customers.files),
                 "bytes": customers.size_bytes,
                 "total_rows": customers.total_rows,
                 "profiled_rows": len(c_frame),
@@ -233,8 +249,8 @@ def profile(landing_dir: Path, out_dir: Path, sample_rows: int | None = None) ->
             "customers": list(checks.CUSTOMER_PRECEDENCE),
         },
         "line_numbering": {
-            "sales": "1-based data line of sales_data.csv (the header is not counted)",
-            "customers": "0-based row index of customer_data.parquet",
+            "sales": "1-based data line of its file (the header is not counted)",
+            "customers": "0-based row index in its file",
         },
         "other_rule_failures": extra,
         "columns": {"sales": s_columns, "customers": c_columns},
@@ -271,7 +287,7 @@ def profile(landing_dir: Path, out_dir: Path, sample_rows: int | None = None) ->
             "count": len(sales.malformed),
             "by_problem": malformed_kinds,
             "examples": [
-                {"line": m.line - 1, "problem": m.problem, "text": m.text}
+                {"line": m.line - 1, "file": m.file, "problem": m.problem, "text": m.text}
                 for m in sales.malformed[:EXAMPLES]
             ],
         },

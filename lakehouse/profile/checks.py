@@ -17,8 +17,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from lakehouse.anomalies import names
+from lakehouse.landing.contract import SALES_COLUMNS
 from lakehouse.profile.canon import Reference
-from lakehouse.profile.readers import SALES_COLUMNS
 
 # Classification order for sales rows (malformed lines never reach the row checks).
 SALES_PRECEDENCE = (

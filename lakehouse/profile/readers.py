@@ -1,12 +1,15 @@
-"""Reading the two landing files without losing a line, in bounded memory.
+"""Reading the landing deliveries without losing a line, in bounded memory.
+
+Every delivery of a kind is read (lakehouse/landing/files.py decides which files are
+deliveries, as dbt does), in name order, into one frame with the file each row came from.
 
 The sales CSV is read as physical lines (one line is one record: the feed has no quoted
 newlines), so a malformed line is counted and kept aside instead of derailing the parser.
 Blocks of lines are split by Arrow into string columns (only lines with a quote or the wrong
 number of commas go through Python's csv rules), so a 10M-line file never sits in memory as
 Python objects; when the file has more data lines than the sample
-size, only the first N data lines are profiled (deterministic: the same file gives the same
-sample) and the total is counted by streaming the bytes.
+size, only the first N data lines are profiled (deterministic: the same files give the same
+sample; the first files fill it) and the total is counted by streaming the bytes.
 """
 
 from __future__ import annotations
@@ -23,19 +26,16 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from lakehouse.errors import LakehouseError
-
-SALES_COLUMNS = (
-    "invoice_no",
-    "customer_id",
-    "category",
-    "quantity",
-    "price",
-    "invoice_date",
-    "shopping_mall",
+from lakehouse.landing.contract import (
+    CUSTOMER_COLUMNS,
+    CUSTOMERS_DIR,
+    CUSTOMERS_FILE,
+    FILE_GLOBS,
+    SALES_COLUMNS,
+    SALES_DIR,
+    SALES_FILE,
 )
-CUSTOMER_COLUMNS = ("customer_id", "gender", "age", "payment_method")
-SALES_FILE = Path("sales") / "sales_data.csv"
-CUSTOMERS_FILE = Path("customers") / "customer_data.parquet"
+from lakehouse.landing.files import delivered_files
 
 _BLOCK_BYTES = 32 * 1024 * 1024
 _COUNT_CHUNK = 16 * 1024 * 1024
@@ -50,28 +50,40 @@ class MalformedLine:
     line: int  # 1-based physical line number in the file (the header is line 1)
     problem: str  # "too few fields (6)", "too many fields (8)", "stray quote"
     text: str
+    file: str = ""  # the file's name, set when several deliveries are read together
+
+
+@dataclass
+class DeliveryRead:
+    """One file that was read: for the report's list of files."""
+
+    path: Path
+    size_bytes: int
+    total_rows: int
 
 
 @dataclass
 class SalesData:
     path: Path
-    frame: pd.DataFrame  # the 7 columns as text, plus `line` (physical line number)
+    frame: pd.DataFrame  # the 7 columns as text, `line` (physical line number), `file`
     total_rows: int  # data lines in the whole file (header excluded)
     read_lines: int  # data lines read (== total_rows unless sampled)
     malformed: list[MalformedLine] = field(default_factory=list)
     sampled: bool = False
     size_bytes: int = 0
+    files: list[DeliveryRead] = field(default_factory=list)
 
 
 @dataclass
 class CustomerData:
     path: Path
-    frame: pd.DataFrame  # the profiled rows (all, or the first N when sampled)
+    frame: pd.DataFrame  # the profiled rows (all, or the first N when sampled), with `file`
     all_ids: pa.Array  # every customer_id of the file (for referential integrity)
     total_rows: int
     schema: dict[str, str]  # column -> Arrow type as delivered
     sampled: bool = False
     size_bytes: int = 0
+    files: list[DeliveryRead] = field(default_factory=list)
 
 
 def _require_file(path: Path, what: str) -> int:
@@ -232,14 +244,17 @@ def read_sales(path: Path, sample_rows: int | None) -> SalesData:
         raise LakehouseError(f"{path}: the sales CSV has a header but no data lines.")
     schema = pa.schema([(name, pa.string()) for name in SALES_COLUMNS] + [("line", pa.int64())])
     table = pa.concat_tables([t.cast(schema) for t in tables]) if tables else schema.empty_table()
+    frame = table.to_pandas()
+    frame["file"] = path.name
     return SalesData(
         path=path,
-        frame=table.to_pandas(),
+        frame=frame,
         total_rows=total,
         read_lines=limit,
         malformed=malformed,
         sampled=limit < total,
         size_bytes=size,
+        files=[DeliveryRead(path, size, total)],
     )
 
 
@@ -276,6 +291,7 @@ def read_customers(path: Path, sample_rows: int | None) -> CustomerData:
         raise LakehouseError(f"{path}: the customers Parquet file has no rows.")
     frame = table.to_pandas()
     frame["age"] = pd.to_numeric(frame["age"], errors="coerce")
+    frame["file"] = path.name
     return CustomerData(
         path=path,
         frame=frame,
@@ -284,4 +300,63 @@ def read_customers(path: Path, sample_rows: int | None) -> CustomerData:
         schema=schema,
         sampled=len(frame) < total,
         size_bytes=size,
+        files=[DeliveryRead(path, size, total)],
+    )
+
+
+def _no_delivery(folder: Path, example: Path) -> LakehouseError:
+    return LakehouseError(
+        f"{folder}: no delivery to profile (no {FILE_GLOBS[folder.name]} file, e.g. "
+        f"{example.name}).",
+        "Generate the landing files with `lakehouse generate`, or point --landing at a "
+        "folder with customers/customer_data.parquet and sales/sales_data.csv.",
+    )
+
+
+def _left(sample_rows: int | None, taken: int) -> int | None:
+    """What is left of the sample after `taken` rows (None: no sampling)."""
+    return None if sample_rows is None else max(sample_rows - taken, 0)
+
+
+def read_all_sales(landing: Path, sample_rows: int | None) -> SalesData:
+    """Every sales delivery, as one: the sample is the first N data lines across the files
+    in name order; each file is still counted whole."""
+    paths = delivered_files(landing, SALES_DIR)
+    if not paths:
+        raise _no_delivery(landing / SALES_DIR, SALES_FILE)
+    parts: list[SalesData] = []
+    for path in paths:
+        parts.append(read_sales(path, _left(sample_rows, sum(p.read_lines for p in parts))))
+        for line in parts[-1].malformed:
+            line.file = path.name
+    return SalesData(
+        path=landing / SALES_DIR,
+        frame=pd.concat([part.frame for part in parts], ignore_index=True),
+        total_rows=sum(part.total_rows for part in parts),
+        read_lines=sum(part.read_lines for part in parts),
+        malformed=[line for part in parts for line in part.malformed],
+        sampled=any(part.sampled for part in parts),
+        size_bytes=sum(part.size_bytes for part in parts),
+        files=[read for part in parts for read in part.files],
+    )
+
+
+def read_all_customers(landing: Path, sample_rows: int | None) -> CustomerData:
+    """Every customers delivery, as one (sampled like the sales files). The schema reported
+    is the first file's; each file's columns are checked as it is read."""
+    paths = delivered_files(landing, CUSTOMERS_DIR)
+    if not paths:
+        raise _no_delivery(landing / CUSTOMERS_DIR, CUSTOMERS_FILE)
+    parts: list[CustomerData] = []
+    for path in paths:
+        parts.append(read_customers(path, _left(sample_rows, sum(len(p.frame) for p in parts))))
+    return CustomerData(
+        path=landing / CUSTOMERS_DIR,
+        frame=pd.concat([part.frame for part in parts], ignore_index=True),
+        all_ids=pa.concat_arrays([part.all_ids for part in parts]),
+        total_rows=sum(part.total_rows for part in parts),
+        schema=parts[0].schema,
+        sampled=any(part.sampled for part in parts),
+        size_bytes=sum(part.size_bytes for part in parts),
+        files=[read for part in parts for read in part.files],
     )

@@ -54,6 +54,7 @@ footer { color:var(--muted); font-size:12px; max-width:1180px; margin:0 auto;
 
 def render(s: dict, charts: dict) -> str:
     sales, customers = s["files"]["sales"], s["files"]["customers"]
+    read = f"{sections.file_names(customers)}, {sections.file_names(sales)}"  # every file read
     sample = ""
     if s["sampled"]:
         sample = (
@@ -107,10 +108,10 @@ def render(s: dict, charts: dict) -> str:
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Data profile: customer_data.parquet, sales_data.csv</title>
+<title>Data profile: {escape(read)}</title>
 <style>{CSS}</style></head>
 <body>
-<header><h1>Data profile: customer_data.parquet &amp; sales_data.csv</h1>
+<header><h1>Data profile: {escape(read)}</h1>
 <div class="meta"><span>landing: {escape(s["landing_dir"])}</span>
 <span>sales: {sales["total_rows"]:,} lines</span>
 <span>customers: {customers["total_rows"]:,} rows</span>

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from html import escape
+from pathlib import Path
 
 from lakehouse.anomalies import BY_NAME
 
@@ -173,7 +174,8 @@ def columns(s: dict) -> str:
             )
         file = s["files"][entity]
         html.append(
-            f"<h3>{escape(file['path'])} &mdash; {file['profiled_rows']:,} rows profiled</h3>"
+            f"<h3>{escape(file_names(file))} &mdash; {file['profiled_rows']:,} rows "
+            "profiled</h3>"
             + _table(
                 [
                     "column",
@@ -355,3 +357,8 @@ def other(s: dict) -> str:
     return _table(
         ["rule (no catalogue name)", "rows", "of which no catalogue anomaly"], rows, {1, 2}
     )
+
+
+def file_names(file: dict) -> str:
+    """The names of the files read for one kind, e.g. `sales_data.csv, sales_2023.csv`."""
+    return ", ".join(Path(read["path"]).name for read in file["files"])

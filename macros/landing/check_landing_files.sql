@@ -89,10 +89,10 @@
 {% endmacro %}
 
 
+{#- The customer columns and their types: the var `customer_columns`, which mirrors
+    lakehouse/landing/contract.py. -#}
 {% macro landing_customer_columns() %}
-    {{ return({
-        'customer_id': 'string', 'gender': 'string', 'age': 'double', 'payment_method': 'string'
-    }) }}
+    {{ return(var('customer_columns')) }}
 {% endmacro %}
 
 

@@ -9,6 +9,9 @@
     (and its raw text with it) instead of dropped, and a stray quote that Spark's CSV reader
     would silently swallow can still be seen.
 
+    Each table reads the deliveries of its folder only: the files matching the kind's glob
+    (`*.csv`, `*.parquet`; a `notes.txt` next to them is not read).
+
     `landing.customers_files` and `landing.sales_files` list the same folders' files with
     their size and modification time (binaryFile; the content is never read): incremental
     bronze compares them with its manifest of loaded files (landing_file_batch.sql).
@@ -27,6 +30,15 @@
 {%- endmacro %}
 
 
+{#- The options and location of a landing table: the files of one kind's folder that are
+    deliveries (the var `landing_file_globs`, as lakehouse/landing/files.py decides; Spark
+    itself skips names starting with . or _). -#}
+{% macro landing_files_of(kind) -%}
+    options (pathGlobFilter '{{ var('landing_file_globs')[kind] }}')
+    location '{{ landing_path() }}/{{ kind }}'
+{%- endmacro %}
+
+
 {#- The schema of the landing tables (`landing`, with the var `schema_prefix` before it). -#}
 {% macro landing_schema() -%}
     {{ var('schema_prefix', '') }}landing
@@ -36,29 +48,29 @@
 {% macro register_landing_tables() %}
     {% if execute %}
         {% set root = landing_path() %}
+        {% set columns = [] %}
+        {% for column, type in landing_customer_columns().items() %}
+            {% do columns.append(column ~ ' ' ~ type) %}
+        {% endfor %}
+        {% set customer_columns = columns | join(', ') %}
         {% set statements = [
             "create schema if not exists " ~ landing_schema(),
             "drop table if exists " ~ landing_schema() ~ ".customers",
-            "create table " ~ landing_schema() ~ ".customers (
-                customer_id string,
-                gender string,
-                age double,
-                payment_method string
-            )
+            "create table " ~ landing_schema() ~ ".customers (" ~ customer_columns ~ ")
             using parquet
-            location '" ~ root ~ "/customers'",
+            " ~ landing_files_of('customers'),
             "drop table if exists " ~ landing_schema() ~ ".customers_files",
             "create table " ~ landing_schema() ~ ".customers_files
             using binaryFile
-            location '" ~ root ~ "/customers'",
+            " ~ landing_files_of('customers'),
             "drop table if exists " ~ landing_schema() ~ ".sales_lines",
             "create table " ~ landing_schema() ~ ".sales_lines (value string)
             using text
-            location '" ~ root ~ "/sales'",
+            " ~ landing_files_of('sales'),
             "drop table if exists " ~ landing_schema() ~ ".sales_files",
             "create table " ~ landing_schema() ~ ".sales_files
             using binaryFile
-            location '" ~ root ~ "/sales'",
+            " ~ landing_files_of('sales'),
         ] %}
         {% for statement in statements %}
             {% do run_query(statement) %}

@@ -9,7 +9,7 @@
     Each line is split by the layout of its file: the contract's 7 columns in order, or, for
     a file whose header differs (an extra or reordered column), the layout given in the var
     `sales_file_layouts`, which `lakehouse run` derives from each file's header before the
-    build (lakehouse/landing.py): the file's own width, the required columns taken from
+    build (lakehouse/landing/check.py): the file's own width, the required columns taken from
     their positions, extra columns ignored.
 #}
 
@@ -26,10 +26,8 @@
 {%- set layouts = var('sales_file_layouts', {}) -%}
 {#- Lint renders var() as a placeholder, not a mapping: read that as no layouts. -#}
 {%- if layouts is not mapping -%}{%- set layouts = {} -%}{%- endif -%}
-{%- set sales_columns = [
-    'invoice_no', 'customer_id', 'category', 'quantity',
-    'price', 'invoice_date', 'shopping_mall'
-] -%}
+{#- The contract's columns, in order: the header line every standard file starts with. -#}
+{%- set sales_columns = var('sales_csv_header').split(',') -%}
 
 {#-
     One parse per layout: the contract's for every file without a layout of its own, then
@@ -137,13 +135,9 @@ parsed as (
 final as (
 
     select
-        fields.invoice_no,
-        fields.customer_id,
-        fields.category,
-        fields.quantity,
-        fields.price,
-        fields.invoice_date,
-        fields.shopping_mall,
+        {%- for column in sales_columns %}
+        fields.{{ column }},
+        {%- endfor %}
         {# A well-formed CSV line has an even number of quote characters. #}
         (
             fields._corrupt_record is not null

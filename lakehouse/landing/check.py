@@ -1,8 +1,8 @@
 """The delivery contract of the landing folder, checked before a build touches any table.
 
-Every file Spark would read from `<landing>/sales/` (CSV) and `<landing>/customers/`
-(Parquet) is looked at: a CSV's header line and every byte of it (streamed, to find a byte
-that is not UTF-8 anywhere in the file), a Parquet file's footer:
+Every delivery (lakehouse/landing/files.py: the files Spark reads, `<landing>/sales/*.csv`
+and `<landing>/customers/*.parquet`) is looked at: a CSV's header line and every byte of it
+(streamed, to find a byte that is not UTF-8 anywhere in the file), a Parquet file's footer:
 
 - a required column that is missing or renamed, a file that is not text (a NUL byte or a
   byte that is not UTF-8, on any line) or not Parquet: an error naming the file, the column
@@ -11,7 +11,8 @@ that is not UTF-8 anywhere in the file), a Parquet file's footer:
   contract (extra or reordered columns) gets a layout that bronze parses it with;
 - an empty file or a header-only file: loads zero rows, noted.
 
-Spark skips files whose names start with `.` or `_` (e.g. `_SUCCESS`), and so does this check.
+Files whose names start with `.` or `_` (e.g. `_SUCCESS`) are not deliveries: Spark skips them,
+and so does this check.
 """
 
 from __future__ import annotations
@@ -21,12 +22,19 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
-
 from lakehouse.errors import LakehouseError
-from lakehouse.profile.readers import CUSTOMER_COLUMNS, SALES_COLUMNS, split_line
+from lakehouse.landing.contract import (
+    CUSTOMER_COLUMNS,
+    CUSTOMER_TYPES,
+    CUSTOMERS_DIR,
+    SALES_COLUMNS,
+    SALES_DIR,
+    SALES_HEADER,
+)
+from lakehouse.landing.files import delivered_files
+from lakehouse.profile.readers import split_line
 
-SALES_HEADER = ",".join(SALES_COLUMNS)
+LAYOUTS_VAR = "sales_file_layouts"  # the dbt var bronze reads the layouts from
 _SNIFF_BYTES = 64 * 1024
 _SCAN_CHUNK_BYTES = 4 * 1024 * 1024
 
@@ -43,23 +51,14 @@ class LandingCheck:
 
     def dbt_vars(self) -> str:
         """The `--vars` argument that tells bronze how to parse non-standard sales files."""
-        return json.dumps({"sales_file_layouts": self.sales_layouts})
-
-
-def delivered_files(folder: Path) -> list[Path]:
-    """The files Spark reads from a landing folder (hidden and `_` files are skipped)."""
-    if not folder.is_dir():
-        return []
-    return sorted(
-        path for path in folder.iterdir() if path.is_file() and not path.name.startswith((".", "_"))
-    )
+        return json.dumps({LAYOUTS_VAR: self.sales_layouts})
 
 
 def check_landing(landing_dir: Path) -> LandingCheck:
     check = LandingCheck()
-    for path in delivered_files(landing_dir / "sales"):
+    for path in delivered_files(landing_dir, SALES_DIR):
         _check_sales_file(path, check)
-    for path in delivered_files(landing_dir / "customers"):
+    for path in delivered_files(landing_dir, CUSTOMERS_DIR):
         _check_customers_file(path, check)
     return check
 
@@ -84,7 +83,7 @@ def require_valid_landing(landing_dir: Path) -> LandingCheck:
 
 
 def _check_sales_file(path: Path, check: LandingCheck) -> None:
-    name = f"sales/{path.name}"
+    name = f"{SALES_DIR}/{path.name}"
     with path.open("rb") as handle:
         head = handle.read(_SNIFF_BYTES)
     if not head:
@@ -169,7 +168,7 @@ def _check_customers_file(path: Path, check: LandingCheck) -> None:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    name = f"customers/{path.name}"
+    name = f"{CUSTOMERS_DIR}/{path.name}"
     if path.stat().st_size == 0:
         check.notes.append(f"{name} is empty: it loads zero rows.")
         return
@@ -185,18 +184,13 @@ def _check_customers_file(path: Path, check: LandingCheck) -> None:
         check.problems.append(
             f"{name}: required column '{column}' is missing (columns: {', '.join(found)})."
         )
-    for column in CUSTOMER_COLUMNS:
+    for column, wanted in CUSTOMER_TYPES.items():
         if column in missing:
             continue
-        # The landing table reads age as double and the rest as string; Spark refuses
-        # other physical types (an int64 age fails the whole read), so say so up front.
+        # Spark refuses a physical type other than the landing table's (an int64 age fails
+        # the whole read), so say so up front.
         kind = schema.field(column).type
-        if column == "age":
-            wrong, wanted = not pa.types.is_float64(kind), "double"
-        else:
-            is_text = pa.types.is_string(kind) or pa.types.is_large_string(kind)
-            wrong, wanted = not is_text, "string"
-        if wrong:
+        if not _is_type(kind, wanted):
             check.problems.append(f"{name}: column '{column}' is {kind}, expected {wanted}.")
     extra = [column for column in found if column not in CUSTOMER_COLUMNS]
     if extra and not missing:
@@ -205,88 +199,10 @@ def _check_customers_file(path: Path, check: LandingCheck) -> None:
         )
 
 
-# dbt commands that read the landing files (through bronze or the source tests) and so need
-# the contract checked: `retry` reruns the failed nodes of one of them, `show` runs a model's
-# query. `seed`, `snapshot`, `compile`, `docs`, `ls`, ... read no landing file.
-_READING_COMMANDS = {"build", "run", "test", "retry", "show"}
-_LAYOUTS_VAR = "sales_file_layouts"
+def _is_type(kind, wanted: str) -> bool:
+    """Whether an Arrow type is one Spark reads as the contract's `wanted` type."""
+    import pyarrow as pa
 
-
-def dbt_args_checked(landing_dir: Path, args: list[str]) -> list[str]:
-    """dbt arguments for a command over the landing folder: check the contract first (raises
-    on a broken file, before any table changes) and pass the layouts of non-standard files.
-
-    The check runs for every command that reads the landing files, whatever flags come with
-    it: dbt's global flags before the command (`dbt --debug build`), and the user's own
-    `--vars`, which are merged with the layouts var, not replaced by it."""
-    if dbt_command(args) not in _READING_COMMANDS:
-        return args
-    check = require_valid_landing(landing_dir)
-    if not check.sales_layouts:
-        return args
-    rest, user_vars = _split_vars(args)
-    layouts = dict(user_vars.get(_LAYOUTS_VAR) or {})
-    layouts.update(check.sales_layouts)  # what the files' headers say wins over a stale var
-    merged = {**user_vars, _LAYOUTS_VAR: layouts}
-    return [*rest, "--vars", json.dumps(merged)]
-
-
-def dbt_command(args: list[str]) -> str | None:
-    """The dbt subcommand in `args` (`build` in `--log-level debug build -s x`), or None."""
-    takes_value = _global_options_with_value()
-    expect_value = False
-    for arg in args:
-        if expect_value:
-            expect_value = False
-        elif arg.startswith("-"):
-            expect_value = arg in takes_value  # `--opt value`; `--opt=value` is one argument
-        else:
-            return arg
-    return None
-
-
-def _global_options_with_value() -> set[str]:
-    """dbt's global options that take a value (`--log-level`, `-t`, ...), from dbt itself."""
-    import click
-    from dbt.cli.main import cli
-
-    return {
-        opt
-        for param in cli.params
-        if isinstance(param, click.Option) and not param.is_flag and not param.count
-        for opt in param.opts
-    }
-
-
-def _split_vars(args: list[str]) -> tuple[list[str], dict]:
-    """`args` without their `--vars`, and the vars given (the last `--vars` wins, as in dbt)."""
-    rest: list[str] = []
-    given: str | None = None
-    index = 0
-    while index < len(args):
-        arg = args[index]
-        if arg == "--vars" and index + 1 < len(args):
-            given = args[index + 1]
-            index += 2
-            continue
-        if arg.startswith("--vars="):
-            given = arg.partition("=")[2]
-        else:
-            rest.append(arg)
-        index += 1
-    if given is None or not given.strip():
-        return rest, {}
-    try:
-        parsed = yaml.safe_load(given)
-    except yaml.YAMLError as error:
-        raise LakehouseError(
-            f"--vars is not valid YAML: {error}", "Pass a mapping, e.g. --vars '{key: value}'."
-        ) from None
-    if parsed is None:
-        return rest, {}
-    if not isinstance(parsed, dict):
-        raise LakehouseError(
-            f"--vars must be a mapping of names to values, got: {given}",
-            "Pass a mapping, e.g. --vars '{key: value}'.",
-        )
-    return rest, parsed
+    if wanted == "double":
+        return pa.types.is_float64(kind)
+    return pa.types.is_string(kind) or pa.types.is_large_string(kind)
