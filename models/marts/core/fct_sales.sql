@@ -10,7 +10,8 @@
     invoice, so a merge rewrites only the months it touches and month filters skip the rest.
     Once merges have left more than a few files per month, another post-hook compacts the
     table and Z-orders it by the columns analysts filter on
-    (macros/delta/optimize_if_fragmented).
+    (macros/delta/optimize_if_fragmented). The table properties below replace the marts
+    folder's (dbt does not merge them), so deletion vectors are switched on here again.
 #}
 
 {{
@@ -21,7 +22,8 @@
         partition_by=['invoice_year', 'invoice_month'],
         on_schema_change='fail',
         tblproperties={
-            'delta.autoOptimize.optimizeWrite': 'true'
+            'delta.autoOptimize.optimizeWrite': 'true',
+            'delta.enableDeletionVectors': 'true'
         },
         pre_hook=[
             "{% if is_incremental() %}"
@@ -32,9 +34,7 @@
         ],
         post_hook=[
             "{{ reflag_price_outliers(this, ref('int_sales_checked')) }}",
-            "{{ optimize_if_fragmented(
-                this, ['invoice_year', 'invoice_month'], ['shopping_mall', 'category']
-            ) }}",
+            "{{ optimize_if_fragmented(this, ['shopping_mall', 'category']) }}",
         ]
     )
 }}
