@@ -10,8 +10,7 @@
     invoice, so a merge rewrites only the months it touches and month filters skip the rest.
     Once merges have left more than a few files per month, another post-hook compacts the
     table and Z-orders it by the columns analysts filter on
-    (macros/delta/optimize_if_fragmented). The table properties below replace the marts
-    folder's (dbt does not merge them), so deletion vectors are switched on here again.
+    (macros/delta/optimize_if_fragmented).
 #}
 
 {{
@@ -22,8 +21,7 @@
         partition_by=['invoice_year', 'invoice_month'],
         on_schema_change='fail',
         tblproperties={
-            'delta.autoOptimize.optimizeWrite': 'true',
-            'delta.enableDeletionVectors': 'true'
+            'delta.autoOptimize.optimizeWrite': 'true'
         },
         pre_hook=[
             "{% if is_incremental() %}"
