@@ -14,16 +14,6 @@
 {%- endmacro %}
 
 
-{#- `false and ` when `checked` (a silver table) has no row checked after `since`: the
-    filter it starts makes the batch a literal empty one, which Spark folds away with every
-    join over the fact it feeds, so a build with nothing new does not scan gold to find
-    nothing (a merge over an empty batch that Spark only learns is empty while running
-    still reads its target: 3-5 s a model at 1M rows). -#}
-{% macro unless_checked_after(checked, since) -%}
-    {%- if not has_rows_after(checked, '_checked_at', since) -%}false and {% endif -%}
-{%- endmacro %}
-
-
 {#- Deletes the rows of `target` whose key columns are returned by `stale_keys_sql`. -#}
 {% macro delete_stale_keys(target, key_columns, stale_keys_sql) %}
     merge into {{ target }} as target
@@ -40,12 +30,9 @@
     customers (dim_customers) whose latest delivery was rejected; invoices (fct_sales) whose
     latest delivery was quarantined or whose customer was rejected later. -#}
 {% macro keys_no_longer_accepted_sql(model, checked, key) %}
-    {%- set since = checked_watermark(model) %}
     select {{ key }}_clean as {{ key }}
     from {{ checked }}
-    where
-        {{ unless_checked_after(checked, since) }}{{ key }}_clean is not null
-        and _checked_at > {{ since }}
+    where {{ key }}_clean is not null and _checked_at > {{ checked_watermark(model) }}
     group by {{ key }}_clean
     having count_if(outcome = 'accepted') = 0
 {% endmacro %}
@@ -70,15 +57,11 @@
     {%- set since = checked_watermark(model) %}  {#- one watermark query for both parts #}
     select checked_sales.customer_id_clean as customer_id
     from {{ ref('int_sales_checked') }} as checked_sales
-    where
-        {{ unless_checked_after(ref('int_sales_checked'), since) }}checked_sales._checked_at
-        > {{ since }}
+    where checked_sales._checked_at > {{ since }}
     union
     select checked_customers.customer_id_clean as customer_id
     from {{ ref('int_customers_checked') }} as checked_customers
-    where
-        {{ unless_checked_after(ref('int_customers_checked'), since) -}}
-        checked_customers._checked_at > {{ since }}
+    where checked_customers._checked_at > {{ since }}
 {% endmacro %}
 
 
@@ -106,14 +89,12 @@
 
 {#- Months (yyyymm) of every version of the invoices silver rechecked since the watermark. -#}
 {% macro rechecked_months_sql(model) %}
-    {%- set since = checked_watermark(model) %}
     select distinct
         year(checked_sales.invoice_date_clean) * 100 + month(checked_sales.invoice_date_clean)
             as year_month
     from {{ ref('int_sales_checked') }} as checked_sales
     where
-        {{ unless_checked_after(ref('int_sales_checked'), since) }}checked_sales._checked_at
-        > {{ since }}
+        checked_sales._checked_at > {{ checked_watermark(model) }}
         and checked_sales.invoice_date_clean is not null
 {% endmacro %}
 
@@ -173,10 +154,7 @@
 
 {#- Every invoice of the sales silver rechecked since `model`'s watermark. -#}
 {% macro rechecked_invoices_sql(model) %}
-    {%- set since = checked_watermark(model) %}
     select checked_sales.invoice_no_clean as invoice_no
     from {{ ref('int_sales_checked') }} as checked_sales
-    where
-        {{ unless_checked_after(ref('int_sales_checked'), since) }}checked_sales._checked_at
-        > {{ since }}
+    where checked_sales._checked_at > {{ checked_watermark(model) }}
 {% endmacro %}
