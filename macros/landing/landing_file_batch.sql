@@ -11,7 +11,9 @@
     The manifest is partitioned by file kind, so that the two bronze models, which build
     in parallel, write their kinds without conflicting.
 
-    The manifest is created by the on-run-start hook register_landing_tables.
+    The manifest is created by the on-run-start hook create_landing_manifest, after the
+    delivery check: a build the check stops leaves even a new lakehouse without a table.
+    Until it exists, every listed file is new.
 
     Files are listed through the `landing.<kind>_files` tables (binaryFile: path, size and
     modification time, the content is never read), registered by register_landing_tables.
@@ -22,7 +24,19 @@
 {%- endmacro %}
 
 
+{#- Whether the manifest exists yet (dbt lists the schemas of the project before the
+    on-run-start hooks run). -#}
+{% macro landing_manifest_exists() %}
+    {%- set found = adapter.get_relation(
+        database=none, schema=generate_schema_name('bronze', none), identifier='landing_files'
+    ) -%}
+    {{ return(found is not none) }}
+{% endmacro %}
+
+
+{#- Before any model: the two bronze models would race to create it. -#}
 {% macro create_landing_manifest() %}
+    {% if not execute %}{{ return('') }}{% endif %}
     {% do run_query("create schema if not exists " ~ generate_schema_name('bronze', none)) %}
     {% do run_query(
         "create table if not exists " ~ landing_manifest_relation() ~ " (
@@ -50,9 +64,17 @@
             from {{ landing_schema() }}.{{ kind }}_files
         ),
         manifest as (
+            {%- if landing_manifest_exists() %}
             select file_name, file_size, modified_at
             from {{ landing_manifest_relation() }}
             where file_kind = '{{ kind }}'
+            {%- else %}
+            select
+                cast(null as string) as file_name,
+                cast(null as bigint) as file_size,
+                cast(null as timestamp) as modified_at
+            where false
+            {%- endif %}
         )
         select
             coalesce(listed.file_name, manifest.file_name) as file_name,

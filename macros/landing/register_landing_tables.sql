@@ -75,8 +75,6 @@
         {% for statement in statements %}
             {% do run_query(statement) %}
         {% endfor %}
-        {#- Before any model: the two bronze models would race to create it. -#}
-        {% do create_landing_manifest() %}
         {{ log("Landing tables registered from " ~ root, info=true) }}
     {% endif %}
 {% endmacro %}
