@@ -492,7 +492,6 @@ def test_fct_sales_is_compacted_and_z_ordered_after_fragmenting_loads(
     totals_before = rows(built_pipeline, f"select count(*), sum(amount_try) from {fact}")
     args = {
         "relation": fact,
-        "partition_by": ["invoice_year", "invoice_month"],
         "zorder_by": ["shopping_mall", "category"],
         "max_files_per_partition": 0,
     }
