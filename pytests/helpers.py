@@ -59,35 +59,44 @@ def fingerprint(settings: Settings, table: str) -> tuple[int, int]:
     return int(count), int(checksum)
 
 
-def fingerprints(settings: Settings, schemas: tuple[str, ...] = LAYERS) -> dict:
+def fingerprints(settings: Settings, schemas: tuple[str, ...] = LAYERS, prefix: str = "") -> dict:
+    """Every table's fingerprint, by name, in `schemas` (each with `prefix` before it: the
+    schemas of a build with the dbt var schema_prefix)."""
     return {
         table: fingerprint(settings, table)
         for schema in schemas
-        for table in tables(settings, schema)
+        for table in tables(settings, prefix + schema)
     }
 
 
-def outcomes_per_file(settings: Settings) -> dict[tuple[str, str], dict[str, int]]:
+def outcomes_per_file(
+    settings: Settings, prefix: str = ""
+) -> dict[tuple[str, str], dict[str, int]]:
     """(entity, source file) -> rows received in bronze and their outcomes in silver:
     accepted (int_*_validated), quarantined (int_*_quarantined), collapsed and superseded
-    (int_*_checked.outcome). Zero counts are left out, as in independent.outcomes_per_file."""
+    (int_*_checked.outcome). Zero counts are left out, as in independent.outcomes_per_file.
+    `prefix`: the schema_prefix of the build read (its schemas are {prefix}bronze, ...)."""
+    bronze, silver = f"{prefix}bronze", f"{prefix}silver"
     counts: dict[tuple[str, str], dict[str, int]] = {}
-    for entity, bronze in (
+    for entity, staged in (
         ("sales", "stg_landing__sales"),
         ("customers", "stg_landing__customers"),
     ):
         for outcome, sql in (
-            ("received", f"select _source_file, count(*) from bronze.{bronze}"),
-            ("accepted", f"select _source_file, count(*) from silver.int_{entity}_validated"),
-            ("quarantined", f"select _source_file, count(*) from silver.int_{entity}_quarantined"),
+            ("received", f"select _source_file, count(*) from {bronze}.{staged}"),
+            ("accepted", f"select _source_file, count(*) from {silver}.int_{entity}_validated"),
+            (
+                "quarantined",
+                f"select _source_file, count(*) from {silver}.int_{entity}_quarantined",
+            ),
             (
                 "collapsed",
-                f"select _source_file, count(*) from silver.int_{entity}_checked "
+                f"select _source_file, count(*) from {silver}.int_{entity}_checked "
                 "where outcome = 'collapsed'",
             ),
             (
                 "superseded",
-                f"select _source_file, count(*) from silver.int_{entity}_checked "
+                f"select _source_file, count(*) from {silver}.int_{entity}_checked "
                 "where outcome = 'superseded'",
             ),
         ):
@@ -97,12 +106,12 @@ def outcomes_per_file(settings: Settings) -> dict[tuple[str, str], dict[str, int
     return counts
 
 
-def unaccounted_rows(settings: Settings) -> dict[str, tuple[int, int]]:
+def unaccounted_rows(settings: Settings, prefix: str = "") -> dict[str, tuple[int, int]]:
     """Per entity and source file, where rows received != rows in silver + quarantined +
     collapsed or superseded duplicates (the pipeline's own bookkeeping). Empty when nothing
-    was lost."""
+    was lost. `prefix`: as in outcomes_per_file."""
     gaps = {}
-    for (entity, source_file), counts in outcomes_per_file(settings).items():
+    for (entity, source_file), counts in outcomes_per_file(settings, prefix).items():
         received = counts.get("received", 0)
         kept = sum(counts.get(outcome, 0) for outcome in OUTCOMES)
         if received != kept:
@@ -113,13 +122,14 @@ def unaccounted_rows(settings: Settings) -> dict[str, tuple[int, int]]:
 OUTCOMES = ("accepted", "quarantined", "collapsed", "superseded")
 
 
-def differences_from_the_oracle(settings: Settings, landing_dir: Path) -> dict:
+def differences_from_the_oracle(settings: Settings, landing_dir: Path, prefix: str = "") -> dict:
     """Per entity and delivery file, the counts (received and each outcome) where the tables
     and the independent computation from the landing files (pytests/independent.py)
-    disagree: {(entity, file): {outcome: (in the tables, expected)}}. Empty when they agree."""
+    disagree: {(entity, file): {outcome: (in the tables, expected)}}. Empty when they agree.
+    `prefix`: as in outcomes_per_file."""
     import independent
 
-    actual = outcomes_per_file(settings)
+    actual = outcomes_per_file(settings, prefix)
     expected = independent.outcomes_per_file(landing_dir)
     differences = {}
     for key in sorted(set(actual) | set(expected)):

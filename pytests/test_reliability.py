@@ -2,11 +2,13 @@
 bounded logs.
 
 Each scenario generates its own dirty landing data (every anomaly type, a few thousand rows)
-into its own landing folder and builds the shared test server's tables from it with a full
-refresh, so it gives the same result alone, in the suite, or after any other test file. Each
-checks that nothing is lost (per delivery file, the pipeline's own outcomes add up, and they
-equal the independent computation from the landing files) and that gold only ever changes by
-whole, committed builds.
+into its own landing folder and builds tables from it with a full refresh, into schemas of
+its own (the dbt var schema_prefix `rel_`: rel_landing, rel_bronze, rel_silver, rel_gold,
+rel_audit, ...), so the shared build the other test files read (bronze, silver, gold, ...)
+stays as it was, and each scenario gives the same result alone, in the suite, or before or
+after any other test file. Each checks that nothing is lost (per delivery file, the
+pipeline's own outcomes add up, and they equal the independent computation from the landing
+files) and that gold only ever changes by whole, committed builds.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import statistics
 import subprocess
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import independent
@@ -51,6 +54,15 @@ from lakehouse.landing.dbt_args import dbt_args_checked
 # The data each scenario generates for itself: small, but with every anomaly type.
 SCENARIO_ROWS = 3_000
 
+# Schemas of this module's builds, beside the shared build's: every dbt invocation here gets
+# REL_VARS, and every query and warehouse path names the rel_ schemas.
+REL = "rel_"
+REL_VARS = ("--vars", f"{{schema_prefix: {REL}}}")
+# The schemas a build makes (each with the prefix before it).
+SCHEMAS = ("landing", "bronze", "silver", "gold", "snapshots", "reference", "audit")
+# Shared by every build whatever its prefix: the on-run-end hook appends to it.
+SHARED_HISTORY = "audit.db/data_test_history"
+
 
 def scenario_env(settings: Settings, landing: Path) -> dict[str, str]:
     """The environment of the CLI and dbt for a scenario: the test server, its landing folder."""
@@ -77,10 +89,11 @@ def build_scenario_data(settings: Settings, landing: Path, seed: int) -> dict:
     missing = [name for name, entry in manifest["anomalies"].items() if entry["count"] == 0]
     assert missing == [], f"anomaly types not injected: {missing}"
     result = lakehouse_cli(
-        "dbt", "build", "--full-refresh", env=scenario_env(settings, landing), timeout=1800
-    )
+        "dbt", "build", "--full-refresh", *REL_VARS, env=scenario_env(settings, landing),
+        timeout=1800,
+    )  # fmt: skip
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
-    assert differences_from_the_oracle(settings, landing) == {}
+    assert differences_from_the_oracle(settings, landing, REL) == {}
     return manifest
 
 
@@ -99,6 +112,35 @@ def all_commits(settings: Settings) -> dict[str, list[str]]:
         str(log.parent.relative_to(settings.warehouse_dir)): commit_files(log.parent)
         for log in sorted(settings.warehouse_dir.glob("*.db/*/_delta_log"))
     }
+
+
+def shared_build_commits(settings: Settings) -> dict[str, list[str]]:
+    """The Delta commits of the tables outside this module's schemas (the shared build's),
+    but for the test history every build appends to."""
+    return {
+        table: commits
+        for table, commits in all_commits(settings).items()
+        if not table.startswith(REL) and table != SHARED_HISTORY
+    }
+
+
+@pytest.fixture(scope="module", autouse=True)
+def rel_schemas(request: pytest.FixtureRequest) -> Iterator[None]:
+    """A clean start in the rel_ schemas (a snapshot keeps its history even through a full
+    refresh), dropped again at the end; and the proof that this module wrote no table of the
+    shared build, which other test files read before or after it."""
+    if "lakehouse_server" not in request.fixturenames:
+        yield  # only the tests that need no server were selected
+        return
+    settings = request.getfixturevalue("lakehouse_server")
+    for schema in SCHEMAS:
+        query(settings, f"drop schema if exists {REL}{schema} cascade")
+    before = shared_build_commits(settings)
+    yield
+    after = shared_build_commits(settings)
+    for schema in SCHEMAS:
+        query(settings, f"drop schema if exists {REL}{schema} cascade")
+    assert after == before, "this module wrote tables of the shared build"
 
 
 # ------------------------------------------------------- deliveries that break the contract
@@ -177,10 +219,12 @@ def test_a_delivery_breaking_the_contract_stops_the_build_before_gold_changes(
 ) -> None:
     settings = lakehouse_server
     commits_before = all_commits(settings)
-    assert any(table.startswith("gold.db/") for table in commits_before), commits_before
+    assert any(table.startswith(f"{REL}gold.db/") for table in commits_before), commits_before
     path, expected_message = _write_broken(contract_landing, case)
     try:
-        result = lakehouse_cli("dbt", "build", env=scenario_env(settings, contract_landing))
+        result = lakehouse_cli(
+            "dbt", "build", *REL_VARS, env=scenario_env(settings, contract_landing)
+        )
     finally:
         path.unlink()
     assert result.returncode == 1, result.stdout[-2000:] + result.stderr[-2000:]
@@ -202,10 +246,11 @@ def test_odd_but_valid_deliveries_load_with_warnings_and_lose_nothing(
     build_scenario_data(settings, landing, seed=22)
     sales_dir, customers_dir = landing / "sales", landing / "customers"
     prices = independent.unit_prices()
-    ((fact_before,),) = query(settings, "select count(*) from gold.fct_sales")
+    ((fact_before,),) = query(settings, f"select count(*) from {REL}gold.fct_sales")
     old_facts = fingerprint_where(settings, f"not ({NEW_INVOICES})")
     customers = sorted(
-        row[0] for row in query(settings, "select customer_id from gold.dim_customers limit 5")
+        row[0]
+        for row in query(settings, f"select customer_id from {REL}gold.dim_customers limit 5")
     )
 
     # 1. Empty and header-only files: zero rows.
@@ -252,7 +297,9 @@ def test_odd_but_valid_deliveries_load_with_warnings_and_lose_nothing(
     original = sales_dir / "sales_data.csv"
     (sales_dir / "sales_data_resent.csv").write_bytes(original.read_bytes())
 
-    result = lakehouse_cli("dbt", "build", env=scenario_env(settings, landing), timeout=1200)
+    result = lakehouse_cli(
+        "dbt", "build", *REL_VARS, env=scenario_env(settings, landing), timeout=1200
+    )
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
     warnings = [line.strip() for line in result.stdout.splitlines() if "WARNING:" in line]
     assert (
@@ -266,7 +313,10 @@ def test_odd_but_valid_deliveries_load_with_warnings_and_lose_nothing(
     assert "sales/sales_header_only.csv has a header and no data lines" in result.stdout
 
     bronze_files = dict(
-        query(settings, "select _source_file, count(*) from bronze.stg_landing__sales group by 1")
+        query(
+            settings,
+            f"select _source_file, count(*) from {REL}bronze.stg_landing__sales group by 1",
+        )
     )
     assert "sales_empty.csv" not in bronze_files and "sales_header_only.csv" not in bronze_files
     assert bronze_files["sales_with_extra_columns.csv"] == 10
@@ -277,7 +327,7 @@ def test_odd_but_valid_deliveries_load_with_warnings_and_lose_nothing(
     loaded = query(
         settings,
         "select invoice_no, customer_id, category, quantity, amount_try, invoice_date "
-        f"from gold.fct_sales where {NEW_INVOICES} and invoice_no like 'I81%' "
+        f"from {REL}gold.fct_sales where {NEW_INVOICES} and invoice_no like 'I81%' "
         "order by invoice_no",
     )
     assert [(row[0], row[1], row[2], row[3]) for row in loaded] == [
@@ -286,7 +336,7 @@ def test_odd_but_valid_deliveries_load_with_warnings_and_lose_nothing(
     assert all(str(row[5]) == "2023-03-10" for row in loaded)
     new_customers = query(
         settings,
-        "select customer_id, age from gold.dim_customers "
+        f"select customer_id, age from {REL}gold.dim_customers "
         "where customer_id like 'C81000%' order by 1",
     )
     assert [(row[0], int(row[1])) for row in new_customers] == [("C810001", 41), ("C810002", 29)]
@@ -295,7 +345,7 @@ def test_odd_but_valid_deliveries_load_with_warnings_and_lose_nothing(
     quarantined = dict(
         query(
             settings,
-            "select invoice_no, primary_reason from silver.int_sales_quarantined "
+            f"select invoice_no, primary_reason from {REL}silver.int_sales_quarantined "
             "where _source_file = 'sales_with_bad_lines.csv'",
         )
     )
@@ -305,23 +355,23 @@ def test_odd_but_valid_deliveries_load_with_warnings_and_lose_nothing(
         "I8200003": "malformed_line",
         "I8200004": "malformed_line",
     }
-    assert query(settings, "select count(*) from gold.fct_sales where invoice_no = 'I8200010'") == [
-        (1,)
-    ]
+    assert query(
+        settings, f"select count(*) from {REL}gold.fct_sales where invoice_no = 'I8200010'"
+    ) == [(1,)]
 
     # The re-sent file changed nothing: its rows collapse onto the first delivery's.
     ((resent_collapsed,),) = query(
         settings,
-        "select count(*) from silver.int_sales_checked "
+        f"select count(*) from {REL}silver.int_sales_checked "
         "where _source_file = 'sales_data_resent.csv' and outcome in ('collapsed', 'superseded')",
     )
     assert resent_collapsed == bronze_files["sales_data_resent.csv"]
     assert fingerprint_where(settings, f"not ({NEW_INVOICES})") == old_facts
-    ((fact_after,),) = query(settings, "select count(*) from gold.fct_sales")
+    ((fact_after,),) = query(settings, f"select count(*) from {REL}gold.fct_sales")
     assert fact_after == fact_before + 10 + 1
 
-    assert unaccounted_rows(settings) == {}
-    assert differences_from_the_oracle(settings, landing) == {}
+    assert unaccounted_rows(settings, REL) == {}
+    assert differences_from_the_oracle(settings, landing, REL) == {}
 
 
 def fingerprint_where(settings: Settings, condition: str) -> tuple:
@@ -329,7 +379,7 @@ def fingerprint_where(settings: Settings, condition: str) -> tuple:
         settings,
         "select count(*), coalesce(sum(xxhash64(invoice_no, customer_id, category, "
         "shopping_mall, invoice_date, quantity, amount_try)), 0) "
-        f"from gold.fct_sales where {condition}",
+        f"from {REL}gold.fct_sales where {condition}",
     )
     return count, checksum
 
@@ -347,14 +397,14 @@ SOAK_QUERIES_BEFORE_BUILD = 4
 # Served throughout: some reader gets an answer at least this often while the build runs.
 SOAK_MAX_GAP_S = 30.0
 SOAK_QUERIES = [
-    "select count(*), sum(amount_try) from gold.fct_sales",
-    "select count(*), sum(amount_try) from gold.fct_sales "
+    f"select count(*), sum(amount_try) from {REL}gold.fct_sales",
+    f"select count(*), sum(amount_try) from {REL}gold.fct_sales "
     "where invoice_year = 2022 and invoice_month = 6",
-    "select count(*) from gold.dim_customers",
-    "select count(*) from gold.monthly_sales",
+    f"select count(*) from {REL}gold.dim_customers",
+    f"select count(*) from {REL}gold.monthly_sales",
 ]
 # The statement that writes the fact table in a full refresh (dbt-spark, Delta).
-FACT_WRITE = re.compile(r"create\s+or\s+replace\s+table\s+`?gold`?\.`?fct_sales`?\s", re.I)
+FACT_WRITE = re.compile(rf"create\s+or\s+replace\s+table\s+`?{REL}gold`?\.`?fct_sales`?\s", re.I)
 
 
 def _start_dbt(settings: Settings, landing: Path, args: list[str], output=subprocess.PIPE):
@@ -489,7 +539,7 @@ def _peak_rss(pid: int, stop: threading.Event, peak: list[int]) -> None:
 
 def _kill_while_writing_the_fact(api: str, pid: int, build: subprocess.Popen) -> dict:
     """Watch the server's running Spark jobs; SIGKILL its process group as soon as a job of
-    the statement writing gold.fct_sales runs. Returns that job, as last seen running."""
+    the statement writing rel_gold.fct_sales runs. Returns that job, as last seen running."""
     while build.poll() is None:
         for job in running_jobs(api):
             description = job.get("description") or ""
@@ -499,7 +549,7 @@ def _kill_while_writing_the_fact(api: str, pid: int, build: subprocess.Popen) ->
                 os.killpg(pid, signal.SIGKILL)
                 return job
         time.sleep(0.02)
-    raise AssertionError("the build ended without a running job writing gold.fct_sales")
+    raise AssertionError(f"the build ended without a running job writing {REL}gold.fct_sales")
 
 
 def test_a_crash_mid_build_loses_nothing_and_readers_never_see_half_written_gold(
@@ -507,9 +557,9 @@ def test_a_crash_mid_build_loses_nothing_and_readers_never_see_half_written_gold
 ) -> None:
     settings, landing = lakehouse_server, tmp_path / "landing"
     build_scenario_data(settings, landing, seed=23)
-    reference = fingerprints(settings)
+    reference = fingerprints(settings, prefix=REL)
     expected = {sql: [tuple(row) for row in query(settings, sql)] for sql in SOAK_QUERIES}
-    fact_dir = settings.warehouse_dir / "gold.db" / "fct_sales"
+    fact_dir = settings.warehouse_dir / f"{REL}gold.db" / "fct_sales"
     fact_commits = commit_files(fact_dir)
     assert fact_commits, fact_dir
 
@@ -517,7 +567,7 @@ def test_a_crash_mid_build_loses_nothing_and_readers_never_see_half_written_gold
     #    the fact table: while the server itself reports the writing job as running.
     pid = server.read_pid_file(settings).pid
     api = spark_api(pid)
-    build = _start_dbt(settings, landing, ["build", "--full-refresh"])
+    build = _start_dbt(settings, landing, ["build", "--full-refresh", *REL_VARS])
     output = []
     reader = threading.Thread(target=lambda: output.extend(build.stdout))
     reader.start()
@@ -533,7 +583,7 @@ def test_a_crash_mid_build_loses_nothing_and_readers_never_see_half_written_gold
     )
     assert job["status"] == "RUNNING"
     assert build.returncode != 0
-    assert "START sql incremental model gold.fct_sales" in "".join(output)
+    assert f"START sql incremental model {REL}gold.fct_sales" in "".join(output)
     assert settings.pid_file.exists()  # left behind, like the Derby lock files
     assert (settings.metastore_dir / "db.lck").exists()
     # The interrupted write left no commit: the log ends at the last committed version.
@@ -546,7 +596,7 @@ def test_a_crash_mid_build_loses_nothing_and_readers_never_see_half_written_gold
     new_pid = server.read_pid_file(settings).pid
     assert new_pid != pid
     # The fact table reads its last committed version, the clean build's.
-    assert fingerprint(settings, "gold.fct_sales") == reference["gold.fct_sales"]
+    assert fingerprint(settings, f"{REL}gold.fct_sales") == reference[f"{REL}gold.fct_sales"]
 
     # 3. The next build completes while 8 JDBC sessions read gold, from before it starts until
     #    after it ends: no failed query, and every answer is the committed state (the data
@@ -557,7 +607,7 @@ def test_a_crash_mid_build_loses_nothing_and_readers_never_see_half_written_gold
     log_path = artifacts_dir / "reliability-rebuild.log"
     with log_path.open("w") as log:
         soak, rebuild = _soak(
-            settings, expected, lambda: _start_dbt(settings, landing, ["build"], log)
+            settings, expected, lambda: _start_dbt(settings, landing, ["build", *REL_VARS], log)
         )
     output_text = log_path.read_text()
     stop.set()
@@ -585,9 +635,9 @@ def test_a_crash_mid_build_loses_nothing_and_readers_never_see_half_written_gold
     assert "OutOfMemoryError" not in settings.server_log.read_text(errors="replace")
 
     # 4. Every table equals the clean build's, and every row is still accounted for.
-    assert fingerprints(settings) == reference
-    assert unaccounted_rows(settings) == {}
-    assert differences_from_the_oracle(settings, landing) == {}
+    assert fingerprints(settings, prefix=REL) == reference
+    assert unaccounted_rows(settings, REL) == {}
+    assert differences_from_the_oracle(settings, landing, REL) == {}
 
 
 # ------------------------------------------------------------------ operations
