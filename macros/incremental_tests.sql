@@ -7,8 +7,8 @@
     rows, so a new key is compared with the whole table. Tests of a whole table (row counts,
     distinct counts, quantiles, recent data) and everything else run over whole tables: a --full-refresh build, `dbt test` on its
     own (`lakehouse dbt test`), any build with `--vars '{full_tests: true}'`, gold's tests
-    (errors that guard what analysts read) and the singular tests (the reconciliations and
-    the outlier rule, one pass each).
+    (errors that guard what analysts read), the reconciliations and the singular tests (the
+    outlier rule, gold against silver): one pass each.
 
     dbt wraps the model a generic test reads in get_where_subquery (which also applies a
     test's own `where` config); this project's version adds the batch filter.

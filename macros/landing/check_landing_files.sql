@@ -146,8 +146,7 @@
     {% for column in columns | unique | sort if columns.count(column) > 1 %}
         {% do problems.append(name ~ ": column '" ~ column ~ "' appears more than once.") %}
     {% endfor %}
-    {% set layouts = var('sales_file_layouts', {}) %}
-    {% set layout = layouts.get(file.name) if layouts is mapping else none %}
+    {% set layout = sales_file_layouts().get(file.name) %}
     {% if not problems and header and header != var('sales_csv_header') %}
         {% if layout is none or layout.header != header %}
             {% set positions = {} %}

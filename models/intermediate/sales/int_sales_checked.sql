@@ -1,6 +1,7 @@
 {#
-    Every bronze sales line with its outcome in silver and the reasons behind it.
-    The rules (docs block `sales_rules`):
+    Every bronze sales line with its outcome in silver and the reasons behind it. The lines
+    come parsed from int_sales_parsed (docs block `sales_parsing`); this model numbers their
+    copies and versions and applies the rules (docs block `sales_rules`):
       - exact copies of a line collapse to the first one delivered;
       - a later delivery of an invoice supersedes the earlier versions (a correction);
       - within one delivery, an invoice_no carried by lines with different values is a
@@ -28,6 +29,11 @@
         on_schema_change='fail',
     )
 }}
+
+{#- An incremental build reads bronze and the checked customers to find the affected lines.
+    dbt takes a model's parents from its full-build rendering, so both are named here. #}
+-- depends_on: {{ ref('stg_landing__sales') }}
+-- depends_on: {{ ref('int_customers_checked') }}
 
 with
 
@@ -78,98 +84,29 @@ affected_lines as (
 
 sales as (
 
-    select * from {{ sales_relation }}
-    {#- Nothing new since the watermarks: `false and ...`, which Spark folds into an empty
-        batch without reading any input. #}
+    select * from {{ ref('int_sales_parsed') }}
+    {#- The affected lines: Spark applies this filter to the bronze scan inside the view, so
+        only they are parsed and numbered. Nothing new since the watermarks: `false and ...`,
+        which Spark folds into an empty batch without reading any input. #}
     where
         {{ 'false' if nothing_new else 'true' }}
         and (
             _row_hash in (select affected_lines._row_hash from affected_lines)
-            or nullif(trim(invoice_no), '') in (
-                select affected_lines.invoice_no_clean from affected_lines
-            )
+            or invoice_no_clean in (select affected_lines.invoice_no_clean from affected_lines)
         )
 
 ),
 {% else %}
-{#- Referenced in full builds too, so that dbt orders this model after it. -#}
--- depends_on: {{ ref('int_customers_checked') }}
 sales as (
 
-    select * from {{ ref('stg_landing__sales') }}
+    select * from {{ ref('int_sales_parsed') }}
 
 ),
 {% endif %}
 
-reference_values as (
-
-    select * from {{ ref('int_reference_values_unioned') }}
-
-),
-
-product_categories as (
-
-    select * from {{ ref('product_categories') }}
-
-),
-
 accepted_customers as (
 
     select customer_id from {{ ref('int_customers_validated') }}
-
-),
-
-normalised as (
-
-    select
-        sales.*,
-        nullif(trim(sales.invoice_no), '') as invoice_no_clean,
-        nullif(trim(sales.customer_id), '') as customer_id_clean,
-        nullif(trim(sales.invoice_date), '') as invoice_date_text,
-        case
-            when trim(sales.quantity) rlike '^-?[0-9]+$' then cast(trim(sales.quantity) as int)
-        end as quantity_clean,
-        cast(trim(sales.price) as decimal(12, 2)) as amount_try,
-        categories.canonical_value as category_clean,
-        malls.canonical_value as shopping_mall_clean
-    from sales
-    left join reference_values as categories
-        on
-            categories.domain = 'category'
-            and {{ normalise_text('sales.category') }} = categories.lookup_key
-    left join reference_values as malls
-        on
-            malls.domain = 'shopping_mall'
-            and {{ normalise_text('sales.shopping_mall') }} = malls.lookup_key
-
-),
-
-priced as (
-
-    select
-        normalised.*,
-        product_categories.unit_price_try
-    from normalised
-    left join product_categories
-        on normalised.category_clean = product_categories.category
-
-),
-
-dates_parsed as (
-
-    select
-        *,
-        {# dd-mm-yyyy is the contract; the other formats seen in real feeds are fallbacks.
-           try_to_date gives null for dates that are no calendar day (31-02-2022). #}
-        case
-            when invoice_date_text rlike '^[0-9]{2}-[0-9]{2}-[0-9]{4}$'
-                then try_to_date(invoice_date_text, 'dd-MM-yyyy')
-            when invoice_date_text rlike '^[0-9]{4}-[0-9]{2}-[0-9]{2}$'
-                then try_to_date(invoice_date_text, 'yyyy-MM-dd')
-            when invoice_date_text rlike '^[0-9]{1,2}/[0-9]{1,2}/[0-9]{4}$'
-                then try_to_date(invoice_date_text, 'd/M/yyyy')
-        end as invoice_date_clean
-    from priced
 
 ),
 
@@ -186,7 +123,7 @@ copies_numbered as (
             partition by _source_file, _row_hash
             order by _source_file
         ) as copy_in_file
-    from dates_parsed
+    from sales
 
 ),
 

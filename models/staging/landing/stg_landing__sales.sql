@@ -2,15 +2,16 @@
     Bronze sales: every line of every delivered sales file, as received (text as text),
     plus lineage. Incremental: a build appends the lines of the files it has not loaded
     yet (the manifest `bronze.landing_files`, macros/landing/landing_file_batch.sql), so
-    a file is loaded once; a full refresh reads every file present. Lines that do not parse as 7 CSV fields, or that carry a stray quote, are
-    kept and flagged; nothing is filtered here except each file's header line and blank lines
-    (which carry no data).
+    a file is loaded once; a full refresh reads every file present. Lines that do not parse
+    as 7 CSV fields, or that carry a stray quote, are kept and flagged; nothing is filtered
+    here except each file's header line and blank lines (which carry no data).
 
     Each line is split by the layout of its file: the contract's 7 columns in order, or, for
     a file whose header differs (an extra or reordered column), the layout given in the var
     `sales_file_layouts`, which `lakehouse run` derives from each file's header before the
     build (lakehouse/landing/check.py): the file's own width, the required columns taken from
-    their positions, extra columns ignored.
+    their positions, extra columns ignored. macros/landing/sales_file_layouts.sql reads the
+    layouts and plans one parse per layout.
 #}
 
 {{
@@ -23,40 +24,11 @@
 }}
 
 {%- set new_files = new_landing_files('sales', this) if is_incremental() else none -%}
-{%- set layouts = var('sales_file_layouts', {}) -%}
-{#- Lint renders var() as a placeholder, not a mapping: read that as no layouts. -#}
-{%- if layouts is not mapping -%}{%- set layouts = {} -%}{%- endif -%}
 {#- The contract's columns, in order: the header line every standard file starts with. -#}
 {%- set sales_columns = var('sales_csv_header').split(',') -%}
-
-{#-
-    One parse per layout: the contract's for every file without a layout of its own, then
-    one per file that has one. A parse reads its files' lines by position (c0, c1, ...).
--#}
-{%- set contract_layout = {'width': sales_columns | length, 'positions': {}} -%}
-{%- for column in sales_columns -%}
-{%- do contract_layout.positions.update({column: loop.index0}) -%}
-{%- endfor -%}
-{%- set parses = [{'layout': contract_layout, 'files': 'true'}] -%}
-{%- if layouts -%}
-{%- set quoted_names = [] -%}
-{%- for file_name in layouts -%}
-{%- do quoted_names.append(sql_string(file_name)) -%}
-{%- do parses.append({
-    'layout': layouts[file_name], 'files': 'source_file = ' ~ sql_string(file_name)
-}) -%}
-{%- endfor -%}
-{%- do parses[0].update({
-    'files': 'source_file not in (' ~ quoted_names | join(', ') ~ ')'
-}) -%}
-{%- endif -%}
-{%- for parse in parses -%}
-{%- set fields = [] -%}
-{%- for position in range(parse.layout.width) -%}
-{%- do fields.append('c' ~ position ~ ' string') -%}
-{%- endfor -%}
-{%- do parse.update({'schema': (fields + ['_corrupt_record string']) | join(', ')}) -%}
-{%- endfor %}
+{#- The files with a header of their own, and one parse per layout. -#}
+{%- set layouts = sales_file_layouts() -%}
+{%- set parses = sales_line_parses(layouts) %}
 
 with
 
@@ -93,11 +65,8 @@ data_lines as (
 
 parsed as (
     {%- for parse in parses %}
-    {%- if not loop.first %}
 
-    union all
-    {%- endif %}
-
+    {{ 'union all' if not loop.first }}
     select
         raw_line,
         source_file,

@@ -1,16 +1,19 @@
 {#
-    Reconciliation, customers: every row of a delivered file is accounted for in silver. Per
-    file, the rows bronze loaded (the manifest's `rows_loaded`, recorded when the file was
-    appended) = accepted + quarantined + collapsed + superseded rows of int_customers_checked
-    (int_customers_validated and int_customers_quarantined are views of its accepted and quarantined
-    rows). Returns one row per file that does not add up. The counts come from the manifest
-    and one pass over the outcome column, not from a rescan of bronze.
-    An error, not a warning: a lost or invented row breaks the lineage analysts rely on.
+    Reconciliation: every row of a delivered file is accounted for in silver. Per file, the
+    rows bronze loaded (the manifest's `rows_loaded` for `file_kind`, recorded when the file
+    was appended) = accepted + quarantined + collapsed + superseded rows of the tested
+    `int_*_checked` model (its `_validated` and `_quarantined` models are views of its
+    accepted and quarantined rows). Returns one row per file that does not add up. The counts
+    come from the manifest and one pass over the outcome column, not from a rescan of bronze.
+
+    Applied to int_sales_checked and int_customers_checked, each with its own name
+    (`assert_<kind>_reconcile_per_delivery`) and severity error: a lost or invented row breaks
+    the lineage analysts rely on. `loaded_by` is the bronze model whose post-hook writes the
+    manifest rows of `file_kind`: a parent of the test, so that it runs after that model.
 #}
-{{ config(severity='error') }}
+{% test reconciles_per_delivery(model, file_kind, loaded_by) %}
 
--- depends_on: {{ ref('stg_landing__customers') }}
-
+-- manifest rows of {{ file_kind }} files, written by {{ loaded_by }}
 with
 
 loaded as (
@@ -19,7 +22,7 @@ loaded as (
         file_name as source_file,
         rows_loaded
     from {{ landing_manifest_relation() }}
-    where file_kind = 'customers'
+    where file_kind = '{{ file_kind }}'
 
 ),
 
@@ -31,7 +34,7 @@ outcomes as (
         count_if(outcome = 'quarantined') as quarantined_rows,
         count_if(outcome = 'collapsed') as collapsed_rows,
         count_if(outcome = 'superseded') as superseded_rows
-    from {{ ref('int_customers_checked') }}
+    from {{ model }}
     group by _source_file
 
 ),
@@ -62,3 +65,5 @@ final as (
 )
 
 select * from final
+
+{% endtest %}
