@@ -53,7 +53,9 @@
         and name.startswith('stg_landing__') -%}
         {{ return('_loaded_at >= ' ~ since) }}
     {%- elif relation.schema == generate_schema_name('silver', none)
-        and name.startswith(('int_sales_', 'int_customers_')) -%}
+        and name.startswith(('int_sales_', 'int_customers_'))
+        and name.endswith(('_checked', '_validated', '_quarantined')) -%}
+        {#- The tables with `_checked_at`; int_sales_parsed, a view over bronze, has none. -#}
         {{ return('_checked_at >= ' ~ since) }}
     {%- elif relation.schema == landing_schema() and name in ('customers', 'sales_lines') -%}
         {#- Source tests run before bronze loads: the files bronze has not loaded yet. -#}
