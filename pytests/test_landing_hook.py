@@ -1,11 +1,14 @@
 """Plain `dbt build` (without the `lakehouse` CLI and its check) is as safe as the CLI: the
-on-run-start hook check_landing_files stops the run before any model, with the CLI's message."""
+on-run-start hook check_landing_files stops the run before any model, with the CLI's message.
+And `dbt source freshness` judges the landing folder's newest delivery of each kind."""
 
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
+import time
 from pathlib import Path
 
 import pyarrow as pa
@@ -118,3 +121,36 @@ def test_plain_dbt_build_stops_on_a_broken_delivery_before_any_model(
     assert "START sql" not in output
     assert "sales/sales_hook_good.csv" not in output  # the good files are not named
     assert table_versions(lakehouse_server) == before
+
+
+def test_landing_freshness_warns_when_the_newest_delivery_of_a_kind_is_old(
+    lakehouse_server: Settings, tmp_path: Path
+) -> None:
+    landing = tmp_path / "landing"
+    (landing / "sales").mkdir(parents=True)
+    (landing / "customers").mkdir()
+    sales = landing / "sales" / "sales_fresh.csv"
+    sales.write_text(f"{SALES_HEADER}\n{LINE}\n")
+    customers = landing / "customers" / "customers_old.parquet"
+    pq.write_table(
+        pa.table(
+            {
+                "customer_id": ["C100001"],
+                "gender": ["Female"],
+                "age": pa.array([30.0], pa.float64()),
+                "payment_method": ["Cash"],
+            }
+        ),
+        customers,
+    )
+    three_days_ago = time.time() - 3 * 24 * 3600
+    os.utime(customers, (three_days_ago, three_days_ago))
+
+    run = plain_dbt(
+        lakehouse_server, landing, tmp_path, "source", "freshness", "-s", "source:landing"
+    )
+
+    output = run.stdout + run.stderr
+    assert run.returncode == 0, output[-3000:]  # a warning does not fail the command
+    assert re.search(r"WARN freshness of landing\.customers\b", output), output[-3000:]
+    assert re.search(r"PASS freshness of landing\.sales_lines\b", output), output[-3000:]
