@@ -20,6 +20,7 @@ COMMAND_MODULES = [
     "lakehouse.commands.run",
     "lakehouse.commands.generate",
     "lakehouse.commands.check_landing",
+    "lakehouse.commands.deliveries",
     "lakehouse.commands.profile",
     "lakehouse.commands.server",
     "lakehouse.commands.doctor",
@@ -27,6 +28,7 @@ COMMAND_MODULES = [
     "lakehouse.commands.sql",
     "lakehouse.commands.docs",
     "lakehouse.commands.quality",
+    "lakehouse.commands.summary",
     "lakehouse.commands.bench",
 ]
 

@@ -154,3 +154,33 @@ def test_landing_freshness_warns_when_the_newest_delivery_of_a_kind_is_old(
     assert run.returncode == 0, output[-3000:]  # a warning does not fail the command
     assert re.search(r"WARN freshness of landing\.customers\b", output), output[-3000:]
     assert re.search(r"PASS freshness of landing\.sales_lines\b", output), output[-3000:]
+
+
+def test_the_layouts_var_given_as_json_text_compiles_as_the_mapping(
+    lakehouse_server: Settings, tmp_path: Path
+) -> None:
+    """A scheduler's templated var reaches dbt as text (orchestration/dags passes the layouts
+    the check found that way): bronze is compiled from the text as from the mapping."""
+    from lakehouse.landing.check import require_valid_landing
+
+    landing = tmp_path / "landing"
+    (landing / "sales").mkdir(parents=True)
+    (landing / "customers").mkdir()
+    reordered = "customer_id,invoice_no,category,quantity,price,invoice_date,shopping_mall"
+    (landing / "sales" / "reordered.csv").write_text(
+        reordered + "\nC100001,I100002,Books,1,15.15,05-08-2022,Kanyon\n"
+    )
+    layouts = require_valid_landing(landing).sales_layouts
+    assert list(layouts) == ["reordered.csv"]
+    compiled = {}
+    for form, value in (("mapping", layouts), ("text", json.dumps(layouts))):
+        target = tmp_path / form
+        done = plain_dbt(
+            lakehouse_server, landing, target, "compile", "-s", "stg_landing__sales",
+            "--vars", json.dumps({"sales_file_layouts": value}),
+        )  # fmt: skip
+        assert done.returncode == 0, (done.stdout + done.stderr)[-3000:]
+        (sql,) = (target / "target").rglob("stg_landing__sales.sql")
+        compiled[form] = sql.read_text()
+    assert "reordered.csv" in compiled["mapping"]
+    assert compiled["text"] == compiled["mapping"]

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import json
+import sys
 
 from lakehouse.commands.options import add_options, settings_from
-from lakehouse.landing.check import require_valid_landing
+from lakehouse.landing.check import LAYOUTS_VAR, require_valid_landing
 from lakehouse.landing.files import all_deliveries
 
 
@@ -22,14 +24,26 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "it in an on-run-start hook.",
     )
     add_options(parser, "landing")
+    parser.add_argument(
+        "--json",
+        action="store_true",
+        help="on success, print a JSON document with the dbt vars a build needs (the layouts "
+        f"of sales files with a header of their own, {LAYOUTS_VAR}); for schedulers",
+    )
     parser.set_defaults(handler=_check_landing)
 
 
 def _check_landing(args: argparse.Namespace) -> int:
     landing = settings_from(args).landing_dir
     files = all_deliveries(landing)
-    print(f"Checking {len(files)} files in {landing}")
+    # With --json, stdout holds the document alone; the progress lines go to stderr.
+    progress = sys.stderr if args.json else sys.stdout
+    print(f"Checking {len(files)} files in {landing}", file=progress)
     check = require_valid_landing(landing)
     layouts = len(check.sales_layouts)
-    print(f"OK: every file has the required columns ({layouts} with a layout of its own).")
+    print(f"OK: every file has the required columns ({layouts} with a layout of its own).",
+          file=progress)  # fmt: skip
+    if args.json:
+        document = {"files": len(files), "dbt_vars": {LAYOUTS_VAR: check.sales_layouts}}
+        print(json.dumps(document, indent=2))
     return 0

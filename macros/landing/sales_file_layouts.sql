@@ -8,10 +8,14 @@
     width, and the position of each required column; extra columns are ignored.
 #}
 
-{#- The var `sales_file_layouts`: file name -> {header, width, positions}. Lint renders var()
-    as a placeholder, not a mapping: that reads as no layouts. -#}
+{#- The var `sales_file_layouts`: file name -> {header, width, positions}, as a mapping or as
+    its JSON text (what a scheduler's templated value passes, orchestration/dags). Lint
+    renders var() as a placeholder, not a mapping: that reads as no layouts. -#}
 {% macro sales_file_layouts() %}
     {%- set layouts = var('sales_file_layouts', {}) -%}
+    {%- if layouts is string and layouts.strip().startswith('{') -%}
+        {%- set layouts = fromjson(layouts, {}) -%}
+    {%- endif -%}
     {{ return(layouts if layouts is mapping else {}) }}
 {% endmacro %}
 
