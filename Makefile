@@ -6,9 +6,12 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 HOOKS  := $(VENV)/.activate-hooks
+# Airflow and astronomer-cosmos: a virtualenv of their own (their pins differ from dbt's).
+AIRFLOW_VENV  := .venv-airflow
+AIRFLOW_STAMP := $(AIRFLOW_VENV)/.installed
 SIZES  ?= 100k,1M,10M
 
-.PHONY: run setup test test-fast test-compose lint stop status docs bench lock clean help
+.PHONY: run setup test test-fast test-compose test-airflow airflow airflow-setup lint stop status docs bench lock lock-airflow clean help
 .DEFAULT_GOAL := help
 
 help:  ## list the targets
@@ -32,7 +35,7 @@ $(HOOKS): $(STAMP) lakehouse/venv_hooks.py
 	$(BIN)/python -m lakehouse.venv_hooks $(VENV)
 	@touch $@
 
-test: setup  ## the whole test suite (starts its own server on port 10011)
+test: setup airflow-setup  ## the whole test suite (starts its own server on port 10011)
 	$(BIN)/pytest --durations=15
 
 test-fast: setup  ## the tests that need no server (a fast lane for everyday work)
@@ -41,9 +44,24 @@ test-fast: setup  ## the tests that need no server (a fast lane for everyday wor
 test-compose: setup  ## the docker-compose tests alone (builds the image, brings the stack up)
 	$(BIN)/pytest pytests/test_compose.py --durations=10
 
+test-airflow: setup airflow-setup  ## the Airflow DAG's tests alone
+	$(BIN)/pytest pytests/test_airflow.py --durations=10
+
+airflow-setup: setup $(AIRFLOW_STAMP)  ## create .venv-airflow: Airflow + astronomer-cosmos, locked
+
+$(AIRFLOW_STAMP): orchestration/requirements.lock pyproject.toml
+	$(PYTHON) -m venv $(AIRFLOW_VENV)
+	$(AIRFLOW_VENV)/bin/pip install --quiet --upgrade pip
+	$(AIRFLOW_VENV)/bin/pip install --quiet -r orchestration/requirements.lock
+	$(AIRFLOW_VENV)/bin/pip install --quiet --no-deps -e .
+	@touch $@
+
+airflow: airflow-setup  ## start the server and Airflow with the pipeline's DAG on http://127.0.0.1:8082
+	$(BIN)/lakehouse airflow start
+
 lint: setup  ## SQL and Python lint
 	$(BIN)/sqlfluff lint models analyses macros tests
-	$(BIN)/ruff check lakehouse pytests
+	$(BIN)/ruff check lakehouse pytests orchestration
 
 docs: setup  ## generate the dbt docs and serve them on http://127.0.0.1:8080 (PORT=8080)
 	$(BIN)/lakehouse docs --port $(or $(PORT),8080)
@@ -59,6 +77,10 @@ status: setup  ## is the local server up?
 
 lock: setup  ## re-pin requirements.lock from the current environment
 	$(BIN)/pip freeze --exclude-editable | grep -v '^retail-lakehouse' > requirements.lock
+
+lock-airflow: airflow-setup  ## re-pin orchestration/requirements.lock from .venv-airflow
+	$(AIRFLOW_VENV)/bin/pip freeze --exclude-editable | grep -v '^retail-lakehouse' \
+		> orchestration/requirements.lock
 
 clean:  ## remove generated state (warehouse, metastore, jars, logs) and dbt output
 	-$(BIN)/lakehouse server stop

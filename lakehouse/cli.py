@@ -29,6 +29,7 @@ COMMAND_MODULES = [
     "lakehouse.commands.docs",
     "lakehouse.commands.quality",
     "lakehouse.commands.summary",
+    "lakehouse.commands.airflow",
     "lakehouse.commands.bench",
 ]
 
