@@ -90,7 +90,7 @@ def _test(args: argparse.Namespace) -> int:
             "Start it with `lakehouse server start`, then rerun.",
         )
     env = orchestration.airflow_env(settings)
-    orchestration.prepare(env)
+    orchestration.prepare(env, load_dag=False)
     conf = json.dumps({"full_refresh": bool(args.full_refresh)})
     done = orchestration.run_airflow(env, "dags", "test", orchestration.DAG_ID, "--conf", conf)
     run_id, state, tasks = orchestration.latest_run_task_states(env)
