@@ -262,7 +262,7 @@ def test_summary_counts_equal_the_tables(built_pipeline: BuiltPipeline) -> None:
         printed[(layer, label)] = number(count)
     assert list(printed) == [(layer, label) for layer, _, label in LAYER_TABLES]
     for layer, table, label in LAYER_TABLES:
-        ((count,),) = rows(built_pipeline, f"select count(*) from {table}")
+        ((count,),) = rows(built_pipeline, f"select count(*) from {layer}.{table}")
         assert printed[(layer, label)] == count, (table, label)
     files = built_pipeline.manifest["files"]
     assert printed[("bronze", "sales lines received")] == files["sales"]["rows_total"]
