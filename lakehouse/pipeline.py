@@ -12,7 +12,7 @@ from lakehouse.doctor import format_table, run_checks
 from lakehouse.errors import LakehouseError
 from lakehouse.landing.dbt_args import dbt_args_checked
 from lakehouse.landing.files import all_deliveries, name_files, user_files
-from lakehouse.summary import format_summary, test_results
+from lakehouse.summary import format_summary, summary_document, test_results
 
 DEFAULT_ROWS = 100_000  # about the size of the source data set (99,457 invoices)
 
@@ -91,5 +91,5 @@ def run_pipeline(settings: Settings, args: argparse.Namespace) -> int:
             raise LakehouseError("Some environment checks failed (table above).")
 
     _step(f"Done in {time.monotonic() - started:.0f} s")
-    print(format_summary(settings, not_passed))
+    print(format_summary(settings, summary_document(settings, not_passed)))
     return 0

@@ -100,8 +100,12 @@ def layer_counts(
         return counts, list(cursor.fetchall())
 
 
-def format_summary(settings: Settings, not_passed: list[dict], schema_prefix: str = "") -> str:
-    counts, reasons = layer_counts(settings, schema_prefix)
+def format_summary(settings: Settings, document: dict) -> str:
+    """The summary (summary_document) as text, with where to look next."""
+    counts = [(row["layer"], row["rows"], row["count"]) for row in document["rows_per_layer"]]
+    reasons = [(row["entity"], row["reason"], row["count"])
+               for row in document["quarantined_by_reason"]]  # fmt: skip
+    not_passed = document["tests_not_passed"]
     lines = ["Rows per layer:"]
     lines += [f"  {layer:<7}{label:<30}{count:>12,}" for layer, label, count in counts]
     lines.append("Quarantined rows by reason (silver.int_*_quarantined):")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from datetime import UTC, datetime
 
 from lakehouse.analyst import require_server
@@ -48,7 +49,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="report the tests of the dbt invocations started at or after TIME (ISO 8601; "
         "UTC unless it names its offset)",
     )
-    parser.add_argument("--json", action="store_true", help="print a JSON document instead")
+    parser.add_argument(
+        "--json",
+        action="store_true",
+        help="print a JSON document on stdout (the text goes to stderr); for schedulers",
+    )
     parser.set_defaults(handler=_summary)
 
 
@@ -59,8 +64,10 @@ def _summary(args: argparse.Namespace) -> int:
         not_passed = test_results()
     else:
         not_passed = tests_not_passed_since(settings, args.since)
+    document = summary_document(settings, not_passed, args.schema_prefix)
+    # With --json, stdout holds the document alone and the text goes to stderr (a scheduler
+    # keeps the one and logs the other).
+    print(format_summary(settings, document), file=sys.stderr if args.json else sys.stdout)
     if args.json:
-        print(json.dumps(summary_document(settings, not_passed, args.schema_prefix), indent=2))
-    else:
-        print(format_summary(settings, not_passed, args.schema_prefix))
+        print(json.dumps(document, indent=2))
     return 0

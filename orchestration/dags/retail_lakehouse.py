@@ -132,16 +132,21 @@ def tests_of_several_models(nodes) -> list[str]:
     )
 
 
-def lakehouse(*args: str) -> str:
-    """Run the project's `lakehouse` CLI; its stdout, or the task fails with its message."""
-    command = [str(PROJECT_BIN / "lakehouse"), *args]
+def lakehouse(*args: str, error: type[Exception] = RuntimeError, hint: str = "") -> str:
+    """Run the project's `lakehouse` CLI: its stderr goes to the task's log, its stdout is
+    returned; a failure raises `error` (AirflowFailException: no retries)."""
     done = subprocess.run(
-        command, cwd=PROJECT_DIR, env=DBT_ENV, capture_output=True, text=True, check=False
+        [str(PROJECT_BIN / "lakehouse"), *args],
+        cwd=PROJECT_DIR,
+        env=DBT_ENV,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     if done.stderr:
         print(done.stderr, end="")
     if done.returncode != 0:
-        raise RuntimeError(f"`lakehouse {' '.join(args)}` exited {done.returncode}")
+        raise error(f"`lakehouse {' '.join(args)}` exited {done.returncode}. {hint}".strip())
     return done.stdout
 
 
@@ -186,18 +191,15 @@ with DAG(
     @task(retries=0)
     def check_landing() -> dict:
         """The delivery contract; returns the dbt vars the build needs (sales layouts)."""
-        command = [str(PROJECT_BIN / "lakehouse"), "check-landing", "--json"]
-        done = subprocess.run(
-            command, cwd=PROJECT_DIR, env=DBT_ENV, capture_output=True, text=True, check=False
+        # A broken delivery does not mend itself: fail now, without retries.
+        checked = lakehouse(
+            "check-landing",
+            "--json",
+            error=AirflowFailException,
+            hint="The landing folder breaks the delivery contract (the message above names "
+            "the file); no dbt task ran. Fix or remove the file, then clear this task.",
         )
-        print(done.stderr, end="")
-        if done.returncode != 0:
-            # A broken delivery does not mend itself: fail now, without retries.
-            raise AirflowFailException(
-                "The landing folder breaks the delivery contract (the message above names "
-                "the file); no dbt task ran. Fix or remove the file, then clear this task."
-            )
-        return json.loads(done.stdout)["dbt_vars"]
+        return json.loads(checked)["dbt_vars"]
 
     dbt = DbtTaskGroup(
         group_id="dbt",
@@ -253,7 +255,7 @@ with DAG(
     def run_summary() -> dict:
         """Rows per layer, quarantine by reason, and the tests that did not pass in this run."""
         started = get_current_context()["dag_run"].start_date.isoformat()
-        print(lakehouse("summary", "--since", started, *prefix_args()), end="")
+        # The summary as text goes to the log, as data to the return value.
         return json.loads(lakehouse("summary", "--since", started, "--json", *prefix_args()))
 
     new_delivery() >> check_landing() >> dbt >> cross_model_tests >> dbt_docs() >> run_summary()
