@@ -18,6 +18,7 @@ from lakehouse.errors import LakehouseError
 # Modules that add a sub-command, in the order `--help` lists them.
 COMMAND_MODULES = [
     "lakehouse.commands.run",
+    "lakehouse.commands.build",
     "lakehouse.commands.generate",
     "lakehouse.commands.check_landing",
     "lakehouse.commands.deliveries",
@@ -38,6 +39,7 @@ A local lakehouse: dbt on Spark's Thrift server with Delta Lake.
 
 Typical session:
   lakehouse run                 set up, start the server, build the pipeline, check it
+  lakehouse build               the daily build: only what new deliveries reach
   lakehouse server status       is the server up? (pid, port, uptime)
   lakehouse dbt build           any dbt command, against the local server
   lakehouse server stop         stop the server this project started

@@ -6,14 +6,15 @@ import argparse
 import time
 
 from lakehouse import server
-from lakehouse.config import Settings
+from lakehouse.commands.build import build
+from lakehouse.config import PROJECT_DIR, Settings
 from lakehouse.dbt_runner import run_dbt
 from lakehouse.doctor import format_table, run_checks
 from lakehouse.errors import LakehouseError
-from lakehouse.landing.dbt_args import dbt_args_checked
 from lakehouse.landing.files import all_deliveries, name_files, user_files
 from lakehouse.summary import format_summary, summary_document, test_results
 
+CATALOG = PROJECT_DIR / "target" / "catalog.json"  # written by `dbt docs generate`
 DEFAULT_ROWS = 100_000  # about the size of the source data set (99,457 invoices)
 
 
@@ -75,13 +76,14 @@ def run_pipeline(settings: Settings, args: argparse.Namespace) -> int:
     full_refresh = generated or getattr(args, "full_refresh", False)
     _step("Building the pipeline: seeds, bronze, silver, gold, snapshot, data tests"
           + (" (full refresh)" if full_refresh else ""))  # fmt: skip
-    build_args = ["build", *(["--full-refresh"] if full_refresh else [])]
-    print(f"Checking the landing files' columns in {settings.landing_dir}")
-    _dbt(settings, dbt_args_checked(settings.landing_dir, build_args), "dbt build")
+    outcome = build(settings, full_refresh=full_refresh, force=getattr(args, "force", False))
     not_passed = test_results()
 
     _step("Generating the docs (lineage, catalog)")
-    _dbt(settings, ["docs", "generate"], "dbt docs generate")
+    if outcome.built or not CATALOG.exists():
+        _dbt(settings, ["docs", "generate"], "dbt docs generate")
+    else:
+        print(f"No table changed: the docs in {CATALOG.parent} are current.")
 
     if not getattr(args, "skip_doctor", False):
         _step("Checking the environment (lakehouse doctor)")

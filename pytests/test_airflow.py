@@ -123,8 +123,8 @@ def test_the_dag_loads_without_import_errors_and_renders_every_dbt_node(dag_env:
     listed = orchestration.run_airflow(env, "tasks", "list", orchestration.DAG_ID, capture=True)
     assert listed.returncode == 0, listed.stderr[-2000:]
     tasks = set(listed.stdout.split())
-    for task in ("new_delivery", "check_landing", "cross_model_tests", "dbt_docs",
-                 "run_summary", "dbt.stg_landing__sales_model_build",
+    for task in ("new_delivery", "check_landing", "cross_model_tests", "record_build",
+                 "dbt_docs", "run_summary", "dbt.stg_landing__sales_model_build",
                  "dbt.int_sales_checked_model_build", "dbt.fct_sales_model_build",
                  "dbt.payment_methods_seed_build", "dbt.snp_customers_snapshot_build"):  # fmt: skip
         assert task in tasks, f"{task} missing from the DAG: {sorted(tasks)}"
@@ -157,7 +157,7 @@ def test_a_run_with_nothing_new_builds_nothing(
     returncode, output, states = _run_dag(dag_env)
     assert returncode == 0, output[-4000:]
     assert states["new_delivery"] == "success"
-    assert "Nothing new" in output
+    assert "nothing: no new delivery since the last complete build" in output
     not_skipped = {t: s for t, s in states.items() if t != "new_delivery" and s != "skipped"}
     assert not_skipped == {}
     assert _fact_version(lakehouse_server) == before
@@ -231,6 +231,6 @@ def test_a_delivery_that_breaks_the_contract_fails_the_check_and_runs_no_dbt_tas
     assert "sales_renamed_column.csv" in output and "quantity" in output
     dbt_states = set(_dbt_tasks(states).values())
     assert dbt_states == {"upstream_failed"}, _dbt_tasks(states)
-    assert states["run_summary"] == "upstream_failed"
+    assert states["record_build"] == states["run_summary"] == "upstream_failed"
     assert _fact_version(settings) == before
     assert _count(settings, f"select count(*) from {PREFIX}gold.fct_sales") == facts

@@ -22,7 +22,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from helpers import running_jobs, spark_api
+from helpers import lakehouse_cli, running_jobs, spark_api
 
 from lakehouse import server
 from lakehouse.config import PROJECT_DIR, Settings, dbt_env
@@ -82,6 +82,20 @@ def _build_models(settings: Settings, landing: Path, prefix: str, *extra: str) -
         "--resource-type", "seed", "--resource-type", "model", "--resource-type", "snapshot",
         *extra,
     )  # fmt: skip
+
+
+def _lakehouse_build(settings: Settings, landing: Path, prefix: str, *args: str) -> str:
+    """`lakehouse build` as a user runs it, on the `prefix` copy: plans, builds (tests
+    included), records the build; its output."""
+    run = lakehouse_cli(
+        "build", "--landing", str(landing), "--port", str(settings.port),
+        "--schema-prefix", prefix, *args, timeout=900,
+    )  # fmt: skip
+    output = run.stdout + run.stderr
+    assert run.returncode == 0, (
+        f"lakehouse build {' '.join(args)} ({prefix}) failed:\n" + output[-6000:]
+    )
+    return output
 
 
 def _test_failures() -> dict[str, int]:
@@ -256,7 +270,8 @@ def test_deliveries_build_incrementally_to_what_a_full_build_gives(
     for kind, name in (("customers", "customer_data.parquet"), ("sales", "sales_data.csv")):
         path = landing / kind / name
         os.utime(path, (start.timestamp(), start.timestamp()))
-    _build_models(settings, landing, INCREMENTAL, "--full-refresh")
+    output = _lakehouse_build(settings, landing, INCREMENTAL, "--full-refresh")
+    assert "Building every node: --full-refresh rebuilds every table" in output
     _build_models(settings, landing, FULL, "--full-refresh")
     _assert_equal_to_full_build(settings, "the first delivery")
 
@@ -285,7 +300,11 @@ def test_deliveries_build_incrementally_to_what_a_full_build_gives(
     header = "invoice_no,customer_id,category,quantity,price,invoice_date,shopping_mall"
     delivery_2 = "\n".join([header, *lines]) + "\n"
     _write(landing / "sales" / "sales_2023-03-21.csv", delivery_2, start + dt.timedelta(days=1))
-    _build_models(settings, landing, INCREMENTAL)
+    # Only sales arrived: the build runs the nodes downstream of the sales source.
+    output = _lakehouse_build(settings, landing, INCREMENTAL)
+    assert "Building the nodes that read sales: 1 new file(s) of sales" in output
+    assert "snp_customers" not in output and "int_customers_checked" not in output
+    assert "int_sales_checked" in output
     _build_models(settings, landing, FULL, "--full-refresh")
     _assert_equal_to_full_build(settings, "delivery 2 (sales before their customers)")
 
@@ -313,7 +332,8 @@ def test_deliveries_build_incrementally_to_what_a_full_build_gives(
     _write(
         landing / "sales" / "sales_2023-03-22_resent.csv", delivery_2, start + dt.timedelta(days=2)
     )
-    _build_models(settings, landing, INCREMENTAL)
+    output = _lakehouse_build(settings, landing, INCREMENTAL)
+    assert "Building the nodes that read customers and sales: 2 new file(s)" in output
     _build_models(settings, landing, FULL, "--full-refresh")
     _assert_equal_to_full_build(settings, "delivery 3 (late customers, changes, a re-sent file)")
 
@@ -350,13 +370,17 @@ def test_deliveries_build_incrementally_to_what_a_full_build_gives(
         "\n".join([header, *cheap_lines]) + "\n",
         start + dt.timedelta(days=3),
     )
-    _build_models(settings, landing, INCREMENTAL)
+    _lakehouse_build(settings, landing, INCREMENTAL)
     _build_models(settings, landing, FULL, "--full-refresh")
     assert _outlier_threshold(settings) < threshold_before
     _assert_equal_to_full_build(settings, "delivery 4 (the outlier threshold moves)")
 
-    # A build with no new file writes no table.
+    # With no new file, `lakehouse build` runs no dbt node at all; `dbt build` runs every
+    # node, and neither writes a table.
     before = _delta_versions(settings, INCREMENTAL)
+    output = _lakehouse_build(settings, landing, INCREMENTAL)
+    assert "Up to date: no new delivery since the last complete build" in output
+    assert "Running with dbt" not in output
     output = _dbt(settings, landing, INCREMENTAL, "build")
     assert "ERROR=0" in output
     assert _delta_versions(settings, INCREMENTAL) == before
@@ -458,6 +482,8 @@ def test_a_build_killed_between_bronze_and_silver_is_completed_by_the_next(
     settings = lakehouse_server
     landing = _fully_built_base(settings, CRASHED, "crash-landing", seed=31)
     start = dt.datetime(2023, 3, 20, 8, 0, tzinfo=dt.UTC)
+    # The base counts as a complete build for `lakehouse build`'s plan (below).
+    _lakehouse_build(settings, landing, CRASHED, "--record-complete")
 
     _, clean_lines = _clean_base_rows(landing)
     customer = clean_lines[0].split(",")[1]
@@ -495,6 +521,16 @@ def test_a_build_killed_between_bronze_and_silver_is_completed_by_the_next(
         f"(select max(_loaded_at) from {CRASHED}silver.int_sales_checked)",
     )
     assert bronze_loaded > silver_loaded
+    # Whether or not bronze's manifest already lists the file, `lakehouse build` runs every
+    # node, not only what a new file reaches: bronze was written after the last complete build.
+    planned = lakehouse_cli(
+        "build", "--plan", "--json", "--landing", str(landing), "--port", str(settings.port),
+        "--schema-prefix", CRASHED,
+    )  # fmt: skip
+    assert planned.returncode == 0, planned.stderr
+    plan = json.loads(planned.stdout)
+    assert plan["action"] == "everything"
+    assert "bronze was written after the last complete build" in plan["reason"]
 
     _build_models(settings, landing, CRASHED)
     _build_models(settings, landing, FULL, "--full-refresh")

@@ -208,6 +208,13 @@ class Bench:
                 entry["no_change_build"] = self._no_change_builds(landing, folder / "logs", label)
             entry["completed"].append(phase)
             entry["load_average"][phase] = round(os.getloadavg()[0], 1)
+            phase = "no_change_dbt_build"
+            with sampler.phase(phase):
+                entry[phase] = self._no_change_builds(
+                    landing, folder / "logs", label, every_node=True
+                )
+            entry["completed"].append(phase)
+            entry["load_average"][phase] = round(os.getloadavg()[0], 1)
             phase = "queries"
             with sampler.phase(phase):
                 entry["queries"] = self._queries(landing, folder / "logs", label)
@@ -275,8 +282,8 @@ class Bench:
         runs = []
         for attempt in range(1, self.options.build_repeats + 1):
             log = logs / f"full_build_{attempt}.log"
-            runs.append(self._dbt(["build", "--full-refresh"], log, landing))
-            self.say(f"[{label}] dbt build --full-refresh {attempt}/"
+            runs.append(self._lakehouse_build(["--full-refresh"], log, landing))
+            self.say(f"[{label}] lakehouse build --full-refresh {attempt}/"
                      f"{self.options.build_repeats}: {runs[-1]:.1f} s")  # fmt: skip
         return {
             "runs_s": runs,
@@ -356,7 +363,8 @@ class Bench:
         for attempt in range(1, self.options.build_repeats + 1):
             before = self._fact_rows()
             delivery = write_new_day(landing, new_rows, self.options.corrections, serial=attempt)
-            seconds = self._dbt(["build"], logs / f"incremental_build_{attempt}.log", landing)
+            log = logs / f"incremental_build_{attempt}.log"
+            seconds = self._lakehouse_build([], log, landing)
             runs.append(seconds)
             after = self._fact_rows()
             deliveries.append({
@@ -364,7 +372,7 @@ class Bench:
                 "corrections": delivery.corrections, "fact_rows_added": after - before,
             })  # fmt: skip
             self.say(f"[{label}] new day {delivery.day} ({delivery.new_rows:,} new invoices, "
-                     f"{delivery.corrections} corrections) + dbt build {attempt}/"
+                     f"{delivery.corrections} corrections) + lakehouse build {attempt}/"
                      f"{self.options.build_repeats}: {seconds:.1f} s; fact +{after - before:,}"
                      )  # fmt: skip
         return {
@@ -374,14 +382,20 @@ class Bench:
             **summary(runs),
         }
 
-    def _no_change_builds(self, landing: Path, logs: Path, label: str) -> dict:
-        """`dbt build` with no new file: what a build costs when there is nothing to do."""
-        runs = []
+    def _no_change_builds(
+        self, landing: Path, logs: Path, label: str, every_node: bool = False
+    ) -> dict:
+        """A build with no new file: `lakehouse build` (finds nothing to do), or with
+        every_node `dbt build` (every node runs and finds nothing new: the fixed costs)."""
+        runs, name = [], "dbt build" if every_node else "lakehouse build"
         for attempt in range(1, self.options.build_repeats + 1):
-            log = logs / f"no_change_build_{attempt}.log"
-            seconds = self._dbt(["build"], log, landing)
+            log = logs / f"no_change_{'dbt_' if every_node else ''}build_{attempt}.log"
+            if every_node:
+                seconds = self._dbt(["build"], log, landing)
+            else:
+                seconds = self._lakehouse_build([], log, landing)
             runs.append(seconds)
-            self.say(f"[{label}] dbt build with no new file {attempt}/"
+            self.say(f"[{label}] {name} with no new file {attempt}/"
                      f"{self.options.build_repeats}: {seconds:.1f} s")  # fmt: skip
         return {"runs_s": runs, "nodes": _nodes(log), **summary(runs)}
 
@@ -416,27 +430,33 @@ class Bench:
 
     def _dbt(self, args: list[str], log: Path, landing: Path | None) -> float:
         """Run dbt with its output in `log`; seconds it took. Raises when it fails."""
+        return self._timed([dbt_executable(), *args], f"dbt {' '.join(args)}", log, landing)
+
+    def _lakehouse_build(self, args: list[str], log: Path, landing: Path) -> float:
+        """`lakehouse build` as a user runs it (plans, runs dbt for the plan, records)."""
+        command = [sys.executable, "-m", "lakehouse.cli", "build", *args]
+        return self._timed(command, f"lakehouse build {' '.join(args)}", log, landing)
+
+    def _timed(self, command: list[str], what: str, log: Path, landing: Path | None) -> float:
         env = dbt_env(self.settings)
         env.update(DBT_TARGET_PATH=str(self._target_dir()), DBT_LOG_PATH=str(self.root / "logs"))
         if landing is not None:
             env["LAKEHOUSE_LANDING_DIR"] = str(landing)
         log.parent.mkdir(parents=True, exist_ok=True)
+        run_results = self._target_dir() / "run_results.json"
+        written_before = run_results.stat().st_mtime_ns if run_results.exists() else None
         started = time.perf_counter()
         with log.open("w") as out:
             result = subprocess.run(
-                [dbt_executable(), *args],
-                cwd=PROJECT_DIR,
-                env=env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
+                command, cwd=PROJECT_DIR, env=env, stdout=out, stderr=subprocess.STDOUT,
                 check=False,
-            )
+            )  # fmt: skip
         seconds = time.perf_counter() - started
-        # Keep each build's per-node timings beside its log (the next dbt call replaces them).
-        run_results = self._target_dir() / "run_results.json"
-        if run_results.exists():
+        # Keep each build's per-node timings beside its log (the next dbt call replaces them);
+        # a `lakehouse build` with nothing to do runs no dbt and leaves none.
+        if run_results.exists() and run_results.stat().st_mtime_ns != written_before:
             shutil.copyfile(run_results, log.with_suffix(".run_results.json"))
         if result.returncode != 0:
             tail = "\n".join(log.read_text(errors="replace").splitlines()[-15:])
-            raise LakehouseError(f"`dbt {' '.join(args)}` failed; end of {log}:\n{tail}")
+            raise LakehouseError(f"`{what}` failed; end of {log}:\n{tail}")
         return seconds

@@ -13,13 +13,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "run",
         help="the main job: start the server, build the pipeline with dbt, check, summarise",
         description="Starts the local Thrift server (fetching the Delta jars on first use), "
-        "runs `dbt build`, runs the doctor's checks and prints where to look next.",
+        "builds the pipeline as `lakehouse build` does (nothing when no delivery is new), "
+        "generates the docs, runs the doctor's checks and prints where to look next.",
     )
     add_options(parser, *SERVER_OPTIONS)
     parser.add_argument(
         "--full-refresh",
         action="store_true",
         help="rebuild incremental models from scratch (after replacing the landing files)",
+    )
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="run every dbt node even when no delivery is new (see `lakehouse build --help`)",
     )
     parser.add_argument(
         "--skip-doctor", action="store_true", help="do not run the environment checks at the end"

@@ -1,11 +1,12 @@
 """The retail lakehouse as an Airflow DAG: one run per new delivery in the landing folder.
 
     new_delivery -> check_landing -> dbt (rendered by Cosmos) -> cross_model_tests
-                 -> dbt_docs -> run_summary
+                 -> record_build -> dbt_docs -> run_summary
 
-- new_delivery:  a no-op unless the landing folder holds a file bronze has not loaded (or one
-                 changed in place, which the build then stops on): `lakehouse deliveries`.
-                 Nothing new skips every later task.
+- new_delivery:  a no-op unless `lakehouse build --plan` finds something to build: a file
+                 bronze has not loaded (or one changed in place, which the build then stops
+                 on), or a lakehouse that no complete build covers (a run that failed after
+                 bronze loaded, a changed project). Nothing to build skips every later task.
 - check_landing: the delivery contract (`lakehouse check-landing`). A broken file fails this
                  task without retries, and no dbt task runs: gold stays as it was.
 - dbt:           the dbt project rendered by astronomer-cosmos, one task per landing source
@@ -15,6 +16,7 @@
                  so an incremental build tests the rows it wrote.
 - cross_model_tests: the data tests that read several models (relationships,
                  reconciliations), once all of them are built: one `dbt test`.
+- record_build:  every dbt task succeeded: `lakehouse build --record-complete`.
 - dbt_docs:      `dbt docs generate` (lineage and catalog for `lakehouse docs`).
 - run_summary:   rows per layer, quarantined rows by reason and the data tests that warned or
                  failed in this run: the task's log and its return value (XCom).
@@ -176,17 +178,15 @@ with DAG(
 
     @task.short_circuit
     def new_delivery() -> bool:
-        """True when the landing folder holds a file the next build would load."""
-        document = json.loads(lakehouse("deliveries", "--json", *prefix_args()))
-        waiting = [f for f in document["files"] if f["state"] in ("new", "changed")]
-        for file in document["files"]:
-            print(f"{file['kind']}/{file['file_name']}: {file['state']}")
-        if get_current_context()["params"]["full_refresh"]:
-            print("full_refresh is set: rebuilding from every file present.")
-            return True
-        if not waiting:
-            print(f"Nothing new in {document['landing']}: no build.")
-        return bool(waiting)
+        """True when the lakehouse has something to build: `lakehouse build --plan`."""
+        full_refresh = get_current_context()["params"]["full_refresh"]
+        plan = json.loads(
+            lakehouse("build", "--plan", "--json", *(["--full-refresh"] if full_refresh else []),
+                      *prefix_args())
+        )  # fmt: skip
+        print(f"{plan['action']}: {plan['reason']}")
+        # The DAG runs every node of the project whatever the plan narrowed it to.
+        return plan["action"] != "nothing"
 
     @task(retries=0)
     def check_landing() -> dict:
@@ -246,6 +246,12 @@ with DAG(
     )
 
     @task
+    def record_build() -> None:
+        """Every dbt task succeeded: record a complete build, so that the next run with no new
+        delivery has nothing to do (a failed run leaves no record: the next one builds)."""
+        print(lakehouse("build", "--record-complete", *prefix_args()), end="")
+
+    @task
     def dbt_docs() -> None:
         """The docs' lineage and catalog (served by `lakehouse docs`)."""
         vars_arg = ["--vars", json.dumps({"schema_prefix": SCHEMA_PREFIX})]
@@ -258,4 +264,12 @@ with DAG(
         # The summary as text goes to the log, as data to the return value.
         return json.loads(lakehouse("summary", "--since", started, "--json", *prefix_args()))
 
-    new_delivery() >> check_landing() >> dbt >> cross_model_tests >> dbt_docs() >> run_summary()
+    (
+        new_delivery()
+        >> check_landing()
+        >> dbt
+        >> cross_model_tests
+        >> record_build()
+        >> dbt_docs()
+        >> run_summary()
+    )
