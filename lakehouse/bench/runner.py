@@ -444,6 +444,7 @@ class Bench:
             env["LAKEHOUSE_LANDING_DIR"] = str(landing)
         log.parent.mkdir(parents=True, exist_ok=True)
         run_results = self._target_dir() / "run_results.json"
+        log.with_suffix(".run_results.json").unlink(missing_ok=True)  # an earlier run's
         written_before = run_results.stat().st_mtime_ns if run_results.exists() else None
         started = time.perf_counter()
         with log.open("w") as out:
