@@ -17,6 +17,7 @@ from lakehouse.config import PROJECT_DIR, SETTING, SETTINGS, Settings
 # Which settings' options each command has (a sub-command's path, as typed).
 COMMAND_OPTIONS = {
     ("run",): {"host", "port"},
+    ("build",): {"landing", "host", "port"},
     ("doctor",): {"host", "port"},
     ("quality",): {"host", "port"},
     ("sql",): {"host", "port"},
