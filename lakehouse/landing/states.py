@@ -7,8 +7,9 @@ The states are the ones the build itself decides on (macros/landing/landing_file
 - changed: in the manifest, but its size or modification time differ; the next build stops
            and names it (deliver it as a new file, or rebuild with --full-refresh);
 - removed: in the manifest, gone from the folder; its rows stay in bronze.
-A scheduler asks this before it starts a build (`lakehouse deliveries`): nothing new or
-changed means there is nothing to build.
+`lakehouse deliveries` lists them; `lakehouse build` plans from them (lakehouse/build_plan.py):
+nothing new or changed, and no bronze write since the last complete build, means there is
+nothing to build.
 """
 
 from __future__ import annotations
