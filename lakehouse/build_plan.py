@@ -30,7 +30,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from lakehouse.config import PROJECT_DIR, Settings
-from lakehouse.connection import query
+from lakehouse.connection import query, query_if_exists
 from lakehouse.landing.contract import CUSTOMERS_DIR, SALES_DIR
 from lakehouse.landing.states import CHANGED, NEW, DeliveryState
 
@@ -144,32 +144,22 @@ def bronze_versions(settings: Settings, schema_prefix: str = "") -> str:
     table dropped and created again can come back at the same version, not the same time)."""
     versions = []
     for table in BRONZE_TABLES:
-        try:
-            ((version, timestamp, *_),) = query(
-                settings, f"describe history {schema_prefix}{table} limit 1"
-            )
-            versions.append(f"{table}@{version}@{timestamp}")
-        except Exception as error:  # PyHive wraps the server's error text
-            if not ("TABLE_OR_VIEW_NOT_FOUND" in str(error) or "SCHEMA_NOT_FOUND" in str(error)):
-                raise
+        rows = query_if_exists(settings, f"describe history {schema_prefix}{table} limit 1")
+        if rows is None:
             versions.append(f"{table}@none")
+            continue
+        ((version, timestamp, *_),) = rows
+        versions.append(f"{table}@{version}@{timestamp}")
     return ";".join(versions)
 
 
 def last_complete_build(settings: Settings, schema_prefix: str = "") -> BuildRecord | None:
-    try:
-        rows = query(
-            settings,
-            "select cast(completed_at as string), fingerprint, bronze_versions, selection "
-            f"from {record_relation(schema_prefix)} order by completed_at desc limit 1",
-        )
-    except Exception as error:  # PyHive wraps the server's error text
-        if "TABLE_OR_VIEW_NOT_FOUND" in str(error) or "SCHEMA_NOT_FOUND" in str(error):
-            return None
-        raise
-    if not rows:
-        return None
-    return BuildRecord(*rows[0])
+    rows = query_if_exists(
+        settings,
+        "select cast(completed_at as string), fingerprint, bronze_versions, selection "
+        f"from {record_relation(schema_prefix)} order by completed_at desc limit 1",
+    )
+    return BuildRecord(*rows[0]) if rows else None
 
 
 def record_complete_build(

@@ -54,6 +54,24 @@ def query(settings: Settings, sql: str) -> list[tuple]:
         return list(cursor.fetchall())
 
 
+def is_missing_relation(error: Exception) -> bool:
+    """Whether a statement failed because its table or schema does not exist (PyHive wraps
+    the server's error text)."""
+    text = str(error)
+    return "TABLE_OR_VIEW_NOT_FOUND" in text or "SCHEMA_NOT_FOUND" in text
+
+
+def query_if_exists(settings: Settings, sql: str) -> list[tuple] | None:
+    """query(), or None when the table the statement reads (or its schema) does not exist
+    yet, e.g. before the first build created it."""
+    try:
+        return query(settings, sql)
+    except Exception as error:
+        if is_missing_relation(error):
+            return None
+        raise
+
+
 def beeline_command(settings: Settings, schema: str = "default") -> list[str]:
     command = [str(beeline()), "-u", jdbc_url(settings, schema)]
     user = os.environ.get("LAKEHOUSE_USER")

@@ -9,7 +9,7 @@ from datetime import datetime
 
 from lakehouse.analyst import format_table, require_server
 from lakehouse.config import Settings
-from lakehouse.connection import connect
+from lakehouse.connection import connect, is_missing_relation
 from lakehouse.errors import LakehouseError
 
 HISTORY_TABLE = "audit.data_test_history"
@@ -45,7 +45,7 @@ def _fetch(settings: Settings, sql: str) -> list[tuple]:
         try:
             cursor.execute(sql)
         except Exception as error:  # PyHive wraps the server's error text
-            if "TABLE_OR_VIEW_NOT_FOUND" in str(error) or "SCHEMA_NOT_FOUND" in str(error):
+            if is_missing_relation(error):
                 raise LakehouseError(
                     f"No quality history yet: {HISTORY_TABLE} does not exist on this server.",
                     "Run `lakehouse dbt build` (or `lakehouse run`): every build and test run "

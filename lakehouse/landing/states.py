@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from lakehouse.config import Settings
-from lakehouse.connection import query
+from lakehouse.connection import query_if_exists
 from lakehouse.landing.contract import KINDS
 from lakehouse.landing.files import delivered_files
 
@@ -46,17 +46,13 @@ def manifest_relation(schema_prefix: str = "") -> str:
 def loaded_files(settings: Settings, schema_prefix: str = "") -> dict[tuple[str, str], tuple]:
     """The manifest: (kind, file name) -> (size, modification time in ms, loaded at); empty
     before the first build has created it."""
-    relation = manifest_relation(schema_prefix)
-    try:
-        rows = query(
-            settings,
-            "select file_kind, file_name, file_size, unix_millis(modified_at), "
-            f"cast(loaded_at as string) from {relation}",
-        )
-    except Exception as error:  # PyHive wraps the server's error text
-        if "TABLE_OR_VIEW_NOT_FOUND" in str(error) or "SCHEMA_NOT_FOUND" in str(error):
-            return {}
-        raise
+    rows = query_if_exists(
+        settings,
+        "select file_kind, file_name, file_size, unix_millis(modified_at), "
+        f"cast(loaded_at as string) from {manifest_relation(schema_prefix)}",
+    )
+    if rows is None:
+        return {}
     return {(kind, name): (size, modified_ms, loaded_at)
             for kind, name, size, modified_ms, loaded_at in rows}  # fmt: skip
 
