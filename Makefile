@@ -1,7 +1,12 @@
 # The two commands a fresh machine needs:
 #   make run    set up everything (venv, packages, Delta jars) and run the main job
 #   make test   set up everything and run the whole test suite
-PYTHON ?= python3
+# The first of python3, python3.13, python3.12, python3.11 that is a supported version (3.11-3.13).
+SUPPORTED_PYTHON := import sys; sys.exit(not (3, 11) <= sys.version_info[:2] <= (3, 13))
+ifeq ($(origin PYTHON),undefined)
+PYTHON := $(firstword $(foreach p,python3 python3.13 python3.12 python3.11,\
+	$(shell command -v $(p) >/dev/null 2>&1 && $(p) -c '$(SUPPORTED_PYTHON)' 2>/dev/null && echo $(p))))
+endif
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
@@ -11,7 +16,11 @@ AIRFLOW_VENV  := .venv-airflow
 AIRFLOW_STAMP := $(AIRFLOW_VENV)/.installed
 SIZES  ?= 100k,1M,10M
 
-.PHONY: run setup test test-fast test-compose test-airflow airflow airflow-setup lint stop status docs bench lock lock-airflow clean help
+# Per-test durations and JUnit XML of each tier (not committed).
+TEST_REPORTS := pytests/artifacts
+PYTEST_REPORT = --durations=0 --durations-min=1 --junitxml=$(TEST_REPORTS)/junit-$(1).xml
+
+.PHONY: run setup python test test-fast test-unit test-integration test-system test-programs test-compose test-airflow airflow airflow-setup lint stop status docs bench lock lock-airflow clean help
 .DEFAULT_GOAL := help
 
 help:  ## list the targets
@@ -22,7 +31,11 @@ run: setup  ## set up, start the server, build the pipeline, check it, print whe
 
 setup: $(STAMP) $(HOOKS)  ## create .venv with the locked packages and the lakehouse CLI
 
-$(STAMP): requirements.lock pyproject.toml
+python:
+	@test -n "$(PYTHON)" || { echo "No supported Python found: install Python 3.11, 3.12 or 3.13" \
+		"(python3 --version says $$(python3 --version 2>&1))." >&2; exit 1; }
+
+$(STAMP): requirements.lock pyproject.toml | python
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -r requirements.lock
@@ -35,21 +48,43 @@ $(HOOKS): $(STAMP) lakehouse/venv_hooks.py
 	$(BIN)/python -m lakehouse.venv_hooks $(VENV)
 	@touch $@
 
-test: setup airflow-setup  ## the whole test suite (starts its own server on port 10011)
-	$(BIN)/pytest --durations=15
+# Tiers in order, each timed; the first that fails stops the run (make stops at an error).
+test: test-programs  ## the whole suite: unit, integration, system tiers in order (server on port 10011)
+	@$(MAKE) --no-print-directory test-unit
+	@$(MAKE) --no-print-directory test-integration
+	@$(MAKE) --no-print-directory test-system
 
-test-fast: setup  ## the tests that need no server (a fast lane for everyday work)
-	$(BIN)/pytest -m "not server" --durations=10
+# The system programs the suite needs: listed with the apt-get line when missing (installed
+# instead when run as root on Debian/Ubuntu). Runs before the virtualenv is made.
+test-programs: | python
+	@$(PYTHON) pytests/support/system_programs.py $(if $(filter 0,$(shell id -u)),--install)
 
-test-compose: setup  ## the docker-compose tests alone (builds the image, brings the stack up)
-	$(BIN)/pytest pytests/test_compose.py --durations=10
+test-fast: test-unit  ## the unit tier alone: no server, no Chromium, under a minute
+
+test-unit: setup  ## unit tier: pytests/unit (no server)
+	@mkdir -p $(TEST_REPORTS); start=$$(date +%s); \
+	$(BIN)/pytest pytests/unit $(call PYTEST_REPORT,unit); rc=$$?; \
+	echo "==> unit tier: $$(( $$(date +%s) - start )) s (exit $$rc)"; exit $$rc
+
+test-integration: setup  ## integration tier: pytests/integration (the shared test server)
+	@mkdir -p $(TEST_REPORTS); start=$$(date +%s); \
+	$(BIN)/pytest pytests/integration $(call PYTEST_REPORT,integration); rc=$$?; \
+	echo "==> integration tier: $$(( $$(date +%s) - start )) s (exit $$rc)"; exit $$rc
+
+test-system: setup airflow-setup  ## system tier: pytests/system (compose, cluster, Airflow)
+	@mkdir -p $(TEST_REPORTS); start=$$(date +%s); \
+	$(BIN)/pytest pytests/system $(call PYTEST_REPORT,system); rc=$$?; \
+	echo "==> system tier: $$(( $$(date +%s) - start )) s (exit $$rc)"; exit $$rc
+
+test-compose: setup  ## the docker-compose stack's tests alone (builds the image, brings it up)
+	$(BIN)/pytest pytests/system/test_compose.py --durations=10
 
 test-airflow: setup airflow-setup  ## the Airflow DAG's tests alone
-	$(BIN)/pytest pytests/test_airflow.py --durations=10
+	$(BIN)/pytest pytests/system/test_airflow.py --durations=10
 
 airflow-setup: setup $(AIRFLOW_STAMP)  ## create .venv-airflow: Airflow + astronomer-cosmos, locked
 
-$(AIRFLOW_STAMP): orchestration/requirements.lock pyproject.toml
+$(AIRFLOW_STAMP): orchestration/requirements.lock pyproject.toml | python
 	$(PYTHON) -m venv $(AIRFLOW_VENV)
 	$(AIRFLOW_VENV)/bin/pip install --quiet --upgrade pip
 	$(AIRFLOW_VENV)/bin/pip install --quiet -r orchestration/requirements.lock

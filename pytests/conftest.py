@@ -1,4 +1,13 @@
-"""Shared fixtures: one Thrift server for the whole test session.
+"""Test tiers and shared fixtures.
+
+The tier of a test is its folder, and its marker follows from it:
+- unit/: no server, no network, no program beyond the project's virtualenv; seconds.
+- integration/: the one shared Thrift server and the builds on it (plus Chromium, the shells).
+- system/: what starts other programs around the lakehouse: docker-compose, a Spark cluster
+  with PostgreSQL, Airflow.
+`pytest -m unit` (or `pytest pytests/unit`) runs one tier; support code lives in support/.
+
+One Thrift server serves the whole test session.
 
 The tests use their own state folder and port (LAKEHOUSE_TEST_STATE_DIR, default
 .lakehouse-test/; LAKEHOUSE_TEST_PORT, default 10011), so a developer's own server on 10000
@@ -37,12 +46,34 @@ def test_settings() -> Settings:
     return load_settings().with_overrides(state_dir=state_dir, port=port, host="127.0.0.1")
 
 
+TIERS = ("unit", "integration", "system")
+# Fixtures that start or need the shared server: never in a unit test.
+SERVER_FIXTURES = {"lakehouse_server", "built_pipeline"}
+
+
+def tier_of(path: Path) -> str:
+    """The tier folder a test file lives in, e.g. pytests/unit/test_x.py -> unit."""
+    tests_root = Path(__file__).resolve().parent
+    relative = path.resolve().relative_to(tests_root)
+    if len(relative.parts) < 2 or relative.parts[0] not in TIERS:
+        raise pytest.UsageError(
+            f"{path}: a test module belongs in one of pytests/{{{','.join(TIERS)}}}/"
+        )
+    return relative.parts[0]
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Every test that needs the shared server, even through another fixture, is marked
-    `server`, so `make test-fast` (pytest -m "not server") runs none of them."""
+    """Mark every test with its folder's tier; a unit test that asks for the server fails
+    collection, so the unit tier stays free of servers."""
     for item in items:
-        if "lakehouse_server" in getattr(item, "fixturenames", ()):
-            item.add_marker(pytest.mark.server)
+        tier = tier_of(Path(str(item.path)))
+        item.add_marker(getattr(pytest.mark, tier))
+        needs_server = SERVER_FIXTURES & set(getattr(item, "fixturenames", ()))
+        if tier == "unit" and needs_server:
+            raise pytest.UsageError(
+                f"{item.nodeid} is in the unit tier but uses {sorted(needs_server)}: "
+                "move it to pytests/integration/"
+            )
 
 
 @pytest.fixture(scope="session")

@@ -2,7 +2,7 @@
 
 docs/landing_contract.md describes it for people; dbt_project.yml holds the same values as
 vars (`sales_csv_header`, `customer_columns`, `landing_file_globs`) for the models and
-macros, and pytests/test_landing.py checks that they equal these.
+macros, and pytests/unit/test_landing.py checks that they equal these.
 """
 
 from __future__ import annotations

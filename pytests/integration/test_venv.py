@@ -103,7 +103,7 @@ SHELLS = {
 @pytest.mark.parametrize("before", [None, "/somewhere/else"])
 def test_fish_and_csh_activation(tmp_path: Path, program: str, before: str | None) -> None:
     if shutil.which(program) is None:
-        pytest.skip(f"{program} is not installed")
+        pytest.fail(f"{program} is not installed: apt-get install {program} (make test checks it)")
     argv, commands = SHELLS[program]
     env = user_env(tmp_path, **({"DBT_PROFILES_DIR": before} if before else {}))
     interactive = argv[-1] == "-i"

@@ -55,12 +55,12 @@ def test_python_is_ruff_clean() -> None:
 
 
 def test_test_modules_do_not_import_each_other() -> None:
-    """Shared helpers live in pytests/helpers.py and fixtures in conftest.py, so any test
+    """Shared helpers live in pytests/support/ and fixtures in conftest.py, so any test
     module runs on its own and in any order of files."""
     tests_dir = PROJECT_DIR / "pytests"
     offending = {
         path.name: line.strip()
-        for path in sorted(tests_dir.glob("*.py"))
+        for path in sorted(tests_dir.rglob("*.py"))
         for line in path.read_text(encoding="utf-8").splitlines()
         if re.match(r"\s*(from|import)\s+(test_\w+|conftest)\b", line)
     }

@@ -27,8 +27,6 @@ from lakehouse.config import PROJECT_DIR, dbt_env
 from lakehouse.connection import query
 from lakehouse.dbt_runner import dbt_executable, run_dbt
 
-pytestmark = pytest.mark.server
-
 # The tests that must warn when the feed carries an anomaly type (tests/…, model YAMLs).
 ANOMALY_RULES: dict[str, set[str]] = {
     "null_age": {"stg_customers__age_present"},

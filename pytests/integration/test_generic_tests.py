@@ -1,7 +1,7 @@
 """The project's expectation tests (tests/generic), run against fixtures where each must pass
 and where each must fail.
 
-The fixture project pytests/dbt_generic_tests/ reads the generic tests through its macro
+The fixture project pytests/support/dbt_generic_tests/ reads the generic tests through its macro
 paths and applies each one to a clean batch of rows (tests named `*__must_pass`) and to a
 dirty batch that breaks it in a known way (`*__must_fail`, with the number of failing rows
 expected in `config.meta.expected_failures`); a misuse the test must refuse when it compiles
@@ -23,9 +23,7 @@ from lakehouse.config import PROJECT_DIR, Settings
 from lakehouse.connection import client_host, query
 from lakehouse.dbt_runner import dbt_executable
 
-pytestmark = pytest.mark.server
-
-FIXTURE_PROJECT = Path(__file__).resolve().parent / "dbt_generic_tests"
+FIXTURE_PROJECT = Path(__file__).resolve().parents[1] / "support" / "dbt_generic_tests"
 GENERIC_TESTS_DIR = PROJECT_DIR / "tests" / "generic"
 MUST_PASS, MUST_FAIL, MUST_ERROR = "__must_pass", "__must_fail", "__must_error"
 # A documented argument that does not match the test's signature is an error, not a warning.

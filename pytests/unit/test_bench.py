@@ -12,14 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from lakehouse.bench import queries, same_work
+from lakehouse.bench import same_work
 from lakehouse.bench.delivery import write_new_day
 from lakehouse.bench.nodes import node_seconds
 from lakehouse.bench.report import node_time_section, render_markdown, targets, write_report
 from lakehouse.bench.sizes import parse_size, parse_sizes, size_label
 from lakehouse.bench.stats import percentile, summary
-from lakehouse.config import Settings
-from lakehouse.connection import query
 from lakehouse.errors import LakehouseError
 from lakehouse.landing.contract import SALES_COLUMNS as COLUMNS
 from lakehouse.landing.contract import SALES_HEADER as HEADER
@@ -212,42 +210,6 @@ def test_report_renders_tables_and_writes_json_chart_and_docs_copy(tmp_path: Pat
     assert (output / "chart.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "![build time and rows/s against rows](chart.png)" in (output / "REPORT.md").read_text()
     assert "(../benchmarks/chart.png)" in docs.read_text()
-
-
-def test_files_read_come_from_spark_and_drop_only_when_pruning_applies(
-    lakehouse_server: Settings,
-) -> None:
-    # A small table laid out like the fact: 24 months, partitioned by year and month.
-    table = "bench_scan_check.fct_sales"
-    query(lakehouse_server, "create schema if not exists bench_scan_check")
-    query(
-        lakehouse_server,
-        f"""
-        create or replace table {table} using delta
-        partitioned by (invoice_year, invoice_month)
-        as select
-            element_at(array('Kanyon', 'Cevahir', 'Metrocity'), cast(id % 3 + 1 as int))
-                as shopping_mall,
-            cast(id % 97 as decimal(12, 2)) as amount_try,
-            add_months(date'2021-01-01', cast(id % 24 as int)) + cast(id % 28 as int)
-                as invoice_date,
-            year(add_months(date'2021-01-01', cast(id % 24 as int))) as invoice_year,
-            month(add_months(date'2021-01-01', cast(id % 24 as int))) as invoice_month
-        from range(4800)
-        """,
-    )
-    one_month = queries.ONE_MONTH_SQL.replace(queries.FACT, table)
-
-    scan = queries.scan_metrics(lakehouse_server, table=table, sql=one_month)
-
-    assert scan["months"] == 24 and scan["fact_files"] >= 24
-    # The filter on the partition columns: Spark opened the files of one partition only.
-    assert scan["month_partitions"] == 1
-    assert 1 <= scan["month_files"] < scan["fact_files"]
-    # The same rows filtered on invoice_date: nothing to prune by, every file is read.
-    assert scan["same_rows_unpruned"]
-    assert scan["unpruned_files"] == scan["fact_files"]
-    query(lakehouse_server, "drop schema bench_scan_check cascade")
 
 
 def _model(name: str, schema: str, materialized: str, parents: list[str], **config) -> dict:

@@ -38,12 +38,6 @@ PG_BIN_DIRS = sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True)
 METASTORE_USER = "hive"
 METASTORE_PASSWORD = "metastore-test-only"
 
-pytestmark = pytest.mark.skipif(
-    not PG_BIN_DIRS or not DEFAULT_DRIVER_JAR.is_file(),
-    reason="needs PostgreSQL and its JDBC driver: "
-    "apt-get install postgresql libpostgresql-jdbc-java (.ci/run installs them)",
-)
-
 
 def free_port() -> int:
     with socket.socket() as probe:
@@ -106,6 +100,11 @@ class Postgres:
 @pytest.fixture(scope="module")
 def postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Postgres]:
     """A throwaway PostgreSQL cluster on a free port, with an empty `metastore` database."""
+    if not PG_BIN_DIRS or not DEFAULT_DRIVER_JAR.is_file():
+        pytest.fail(
+            "needs PostgreSQL and its JDBC driver: apt-get install postgresql "
+            "libpostgresql-jdbc-java (make test checks them before it starts)"
+        )
     bin_dir = PG_BIN_DIRS[0]
     root = tmp_path_factory.mktemp("postgres")
     data = root / "data"

@@ -18,7 +18,7 @@ import psutil
 from lakehouse.config import PROJECT_DIR, Settings
 from lakehouse.connection import query
 
-ARTIFACTS_DIR = Path(__file__).resolve().parent / "artifacts"
+ARTIFACTS_DIR = Path(__file__).resolve().parents[1] / "artifacts"
 
 # The gold models analysts query (models/marts).
 GOLD_MODELS = (
@@ -124,7 +124,7 @@ OUTCOMES = ("accepted", "quarantined", "collapsed", "superseded")
 
 def differences_from_the_oracle(settings: Settings, landing_dir: Path, prefix: str = "") -> dict:
     """Per entity and delivery file, the counts (received and each outcome) where the tables
-    and the independent computation from the landing files (pytests/independent.py)
+    and the independent computation from the landing files (pytests/support/independent.py)
     disagree: {(entity, file): {outcome: (in the tables, expected)}}. Empty when they agree.
     `prefix`: as in outcomes_per_file."""
     import independent

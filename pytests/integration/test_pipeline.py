@@ -82,7 +82,7 @@ def test_each_delivery_files_counts_equal_the_independent_computation(
     built_pipeline: BuiltPipeline,
 ) -> None:
     """Per delivery file, the rows received and how many were accepted, quarantined, collapsed
-    and superseded equal what pytests/independent.py computes from the landing files: a row
+    and superseded equal what pytests/support/independent.py computes from the landing files: a row
     lost before bronze, or given the wrong outcome, shows here even when the pipeline's own
     outcome column adds up."""
     counts = outcomes_per_file(built_pipeline.settings)

@@ -6,13 +6,10 @@ reloads it, and so does --full-refresh."""
 
 from __future__ import annotations
 
-import pytest
 from helpers import BuiltPipeline
 
 from lakehouse.connection import query
 from lakehouse.dbt_runner import run_dbt
-
-pytestmark = pytest.mark.server
 
 SEED = "reference.payment_methods"
 

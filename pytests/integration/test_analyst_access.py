@@ -3,7 +3,7 @@ readers that keep querying while dbt rebuilds the marts.
 
 The analyses run through beeline (Spark's Hive JDBC client, what analysts use) and are
 compared with an independent pandas computation over the same landing files
-(pytests/independent.py). Every connection a test opens goes to 127.0.0.1.
+(pytests/support/independent.py). Every connection a test opens goes to 127.0.0.1.
 """
 
 from __future__ import annotations

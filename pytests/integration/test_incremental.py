@@ -31,8 +31,6 @@ from lakehouse.dbt_runner import dbt_executable
 from lakehouse.generate import generate
 from lakehouse.generate.values import reference
 
-pytestmark = pytest.mark.server
-
 INCREMENTAL = "inc_"
 FULL = "full_"
 
