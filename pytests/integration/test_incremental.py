@@ -106,42 +106,54 @@ def _test_failures() -> dict[str, int]:
     }
 
 
+# Columns per table: the same in every copy and in every build of this module.
+_COLUMNS: dict[str, list[str]] = {}
+
+
 def _columns(settings: Settings, table: str) -> list[str]:
-    rows = query(settings, f"select * from {table} limit 0")
-    del rows
-    described = query(settings, f"describe {table}")
-    columns = []
-    for name, _type, _comment in described:
-        if not name or name.startswith("#"):
-            break
-        columns.append(name)
-    return columns
+    if table not in _COLUMNS:
+        columns = []
+        for name, _type, _comment in query(settings, f"describe {table}"):
+            if not name or name.startswith("#"):
+                break
+            columns.append(name)
+        _COLUMNS[table] = columns
+    return _COLUMNS[table]
 
 
-def _differences(
-    settings: Settings, table: str, volatile: set[str], where: str = "", prefix: str = INCREMENTAL
-) -> dict:
-    """Rows of <prefix><table> missing from full_<table> and the other way, and both counts."""
+def _difference_sql(
+    settings: Settings, table: str, volatile: set[str], where: str, prefix: str
+) -> str:
+    """One row: the table's name, its row counts in <prefix><table> and full_<table>, and the
+    rows of each missing from the other (`except all` on every non-volatile column)."""
     columns = [c for c in _columns(settings, FULL + table) if c not in volatile]
     listed = ", ".join(f"`{c}`" for c in columns)
     inc, full = prefix + table, FULL + table
     condition = f" where {where}" if where else ""
+    return (
+        f"select '{table}' as compared_table, "
+        f"(select count(*) from {inc}{condition}) as incremental_rows, "
+        f"(select count(*) from {full}{condition}) as full_rows, "
+        f"(select count(*) from (select {listed} from {inc}{condition} "
+        f"except all select {listed} from {full}{condition})) as only_incremental, "
+        f"(select count(*) from (select {listed} from {full}{condition} "
+        f"except all select {listed} from {inc}{condition})) as only_full"
+    )
 
-    def count(sql: str) -> int:
-        ((value,),) = query(settings, sql)
-        return int(value)
 
+def _differences(
+    settings: Settings, tables: dict[str, tuple[set[str], str]], prefix: str = INCREMENTAL
+) -> dict[str, dict]:
+    """For each table (-> its volatile columns and a row filter), in one statement: the rows
+    of <prefix><table> missing from full_<table> and the other way, and both counts."""
+    sql = " union all ".join(
+        _difference_sql(settings, table, volatile, where, prefix)
+        for table, (volatile, where) in tables.items()
+    )
+    keys = ("incremental_rows", "full_rows", "only_incremental", "only_full")
     return {
-        "incremental_rows": count(f"select count(*) from {inc}{condition}"),
-        "full_rows": count(f"select count(*) from {full}{condition}"),
-        "only_incremental": count(
-            f"select count(*) from (select {listed} from {inc}{condition} "
-            f"except all select {listed} from {full}{condition})"
-        ),
-        "only_full": count(
-            f"select count(*) from (select {listed} from {full}{condition} "
-            f"except all select {listed} from {inc}{condition})"
-        ),
+        row[0]: dict(zip(keys, (int(value) for value in row[1:]), strict=True))
+        for row in query(settings, sql)
     }
 
 
@@ -152,24 +164,29 @@ def _drop_copies(settings: Settings, *prefixes: str) -> None:
             query(settings, f"drop schema if exists {prefix}{schema} cascade")
 
 
+# The snapshot's columns that differ between two correct builds; its current rows compared.
+SNAPSHOT_VOLATILE = {
+    "dbt_scd_id",
+    "dbt_updated_at",
+    "dbt_valid_from",
+    "dbt_valid_to",
+    "_loaded_at",
+    "_checked_at",
+}
+
+
 def _assert_equal_to_full_build(settings: Settings, step: str, prefix: str = INCREMENTAL) -> None:
-    unequal = {}
-    for table, volatile in COMPARED_TABLES.items():
-        found = _differences(settings, table, volatile, prefix=prefix)
-        if found["only_incremental"] or found["only_full"]:
-            unequal[table] = found
+    compared = {table: (volatile, "") for table, volatile in COMPARED_TABLES.items()}
+    compared[SNAPSHOT] = (SNAPSHOT_VOLATILE, "dbt_valid_to is null")
+    differences = _differences(settings, compared, prefix)
+    assert set(differences) == set(compared), differences
+    for table, found in differences.items():
         assert found["incremental_rows"] > 0 or table.endswith("quarantined"), (table, found)
-    volatile = {
-        "dbt_scd_id",
-        "dbt_updated_at",
-        "dbt_valid_from",
-        "dbt_valid_to",
-        "_loaded_at",
-        "_checked_at",
+    unequal = {
+        table: found
+        for table, found in differences.items()
+        if found["only_incremental"] or found["only_full"]
     }
-    found = _differences(settings, SNAPSHOT, volatile, "dbt_valid_to is null", prefix)
-    if found["only_incremental"] or found["only_full"]:
-        unequal[SNAPSHOT] = found
     assert not unequal, f"after {step}, incremental and full builds differ: {unequal}"
 
 
@@ -461,24 +478,28 @@ def _commits(log_dir: Path) -> int:
     return len(list(log_dir.glob("*.json"))) if log_dir.exists() else 0
 
 
-def _fully_built_base(settings: Settings, prefix: str, folder: str, seed: int) -> Path:
-    """A crash scenario's start: its copies and the full copy dropped, 1,000 generated rows
-    in `folder` of the state folder, built with --full-refresh into `prefix`."""
-    _drop_copies(settings, prefix, FULL)
-    landing = settings.state_dir / folder
-    generate(landing, rows=1_000, seed=seed, invoices_per_customer=2, overwrite=True)
-    _build_models(settings, landing, prefix, "--full-refresh")
+@pytest.fixture(scope="module")
+def crash_base(lakehouse_server: Settings) -> Path:
+    """The crash scenarios' start, built once for both: the crash_ copies and the full copy
+    dropped, 1,000 generated rows in the state folder's crash-landing, built with
+    --full-refresh into crash_. Each scenario adds a delivery of its own and leaves the copy
+    equal to a full build of its files, so the next one starts from a complete state."""
+    settings = lakehouse_server
+    _drop_copies(settings, CRASHED, FULL)
+    landing = settings.state_dir / "crash-landing"
+    generate(landing, rows=1_000, seed=31, invoices_per_customer=2, overwrite=True)
+    _build_models(settings, landing, CRASHED, "--full-refresh")
     return landing
 
 
 def test_a_build_killed_between_bronze_and_silver_is_completed_by_the_next(
-    lakehouse_server: Settings,
+    lakehouse_server: Settings, crash_base: Path
 ) -> None:
     """SIGKILL of the server right after bronze appended a delivery, before silver read it:
     the next build finds the unprocessed bronze rows by silver's watermark and completes
     the work, and every table equals a full build of the same files."""
     settings = lakehouse_server
-    landing = _fully_built_base(settings, CRASHED, "crash-landing", seed=31)
+    landing = crash_base
     start = dt.datetime(2023, 3, 20, 8, 0, tzinfo=dt.UTC)
     # The base counts as a complete build for `lakehouse build`'s plan (below).
     _lakehouse_build(settings, landing, CRASHED, "--record-complete")
@@ -541,7 +562,6 @@ def test_a_build_killed_between_bronze_and_silver_is_completed_by_the_next(
     assert new_invoices == 5
 
 
-KILLED_IN_MERGE = "mkill_"
 # The delivery of the merge test: enough lines over every month of the fact (27
 # partitions, 2021-01 to 2023-03) that writing them takes a Spark job of a few dozen tasks,
 # which the server reports as running for a second or more.
@@ -579,15 +599,14 @@ def _kill_while_merging_the_fact(
 
 
 def test_a_build_killed_during_the_merge_into_the_fact_is_completed_by_the_next(
-    lakehouse_server: Settings, tmp_path: Path
+    lakehouse_server: Settings, crash_base: Path, tmp_path: Path
 ) -> None:
     """SIGKILL of the server while dbt's incremental merge into gold.fct_sales writes a
     delivery's new invoices: the merge commits nothing, silver keeps the rows it checked, the
     next build merges them into the fact (its watermark did not move), and every table equals
     a full build of the same files."""
     settings = lakehouse_server
-    prefix = KILLED_IN_MERGE
-    landing = _fully_built_base(settings, prefix, "merge-kill-landing", seed=37)
+    prefix, landing = CRASHED, crash_base
     start = dt.datetime(2023, 3, 20, 8, 0, tzinfo=dt.UTC)
 
     # A delivery of new invoices of accepted customers, spread over every month of the fact.
@@ -600,7 +619,7 @@ def test_a_build_killed_during_the_merge_into_the_fact_is_completed_by_the_next(
         line = _sales_line(invoice, customers[n % len(customers)]["customer_id"], n % 8, n % 5 + 1)
         lines.append(line.replace("15-03-2023", date))
     header = "invoice_no,customer_id,category,quantity,price,invoice_date,shopping_mall"
-    _write(landing / "sales" / "sales_2023-03-21.csv", "\n".join([header, *lines]) + "\n",
+    _write(landing / "sales" / "sales_2023-03-22.csv", "\n".join([header, *lines]) + "\n",
            start + dt.timedelta(days=1))  # fmt: skip
     new_invoices = "invoice_no like 'I83%' and length(invoice_no) = 9"
 

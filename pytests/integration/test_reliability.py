@@ -1,12 +1,13 @@
 """Reliability: bad deliveries, a crash in the middle of a build, readers during a build,
 bounded logs.
 
-Each scenario generates its own dirty landing data (every anomaly type, a few thousand rows)
-into its own landing folder and builds tables from it with a full refresh, into schemas of
-its own (the dbt var schema_prefix `rel_`: rel_landing, rel_bronze, rel_silver, rel_gold,
+The module generates dirty landing data once (every anomaly type, a few thousand rows) into a
+landing folder of its own and builds tables from it with a full refresh, into schemas of its
+own (the dbt var schema_prefix `rel_`: rel_landing, rel_bronze, rel_silver, rel_gold,
 rel_audit, ...), so the shared build the other test files read (bronze, silver, gold, ...)
-stays as it was, and each scenario gives the same result alone, in the suite, or before or
-after any other test file. Each checks that nothing is lost (per delivery file, the
+stays as it was. The scenarios run on that build in file order: the contract breaches (which
+change nothing), the crash (which leaves every table as it found it), then the odd but valid
+deliveries (which add files). Each checks that nothing is lost (per delivery file, the
 pipeline's own outcomes add up, and they equal the independent computation from the landing
 files) and that gold only ever changes by whole, committed builds.
 """
@@ -197,7 +198,9 @@ def _write_broken(landing: Path, case: str) -> tuple[Path, str]:
 
 @pytest.fixture(scope="module")
 def contract_landing(lakehouse_server: Settings, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A landing folder of valid deliveries, and tables built from it."""
+    """A landing folder of valid deliveries, and tables built from it: built once for the
+    module. The contract tests change nothing; the crash test leaves every table as it found
+    it; the test of odd deliveries, last, adds files."""
     landing = tmp_path_factory.mktemp("contract-landing")
     build_scenario_data(lakehouse_server, landing, seed=21)
     return landing
@@ -234,154 +237,6 @@ def test_a_delivery_breaking_the_contract_stops_the_build_before_gold_changes(
     assert "Running with dbt" not in result.stdout  # dbt never started
     # No table of any layer has a new commit: nothing was written.
     assert all_commits(settings) == commits_before
-
-
-# ------------------------------------------------------------------ deliveries the build copes with
-
-
-def test_odd_but_valid_deliveries_load_with_warnings_and_lose_nothing(
-    lakehouse_server: Settings, tmp_path: Path
-) -> None:
-    settings, landing = lakehouse_server, tmp_path / "landing"
-    build_scenario_data(settings, landing, seed=22)
-    sales_dir, customers_dir = landing / "sales", landing / "customers"
-    prices = independent.unit_prices()
-    ((fact_before,),) = query(settings, f"select count(*) from {REL}gold.fct_sales")
-    old_facts = fingerprint_where(settings, f"not ({NEW_INVOICES})")
-    customers = sorted(
-        row[0]
-        for row in query(settings, f"select customer_id from {REL}gold.dim_customers limit 5")
-    )
-
-    # 1. Empty and header-only files: zero rows.
-    (sales_dir / "sales_empty.csv").write_bytes(b"")
-    (sales_dir / "sales_header_only.csv").write_text(independent.SALES_HEADER + "\n")
-    (customers_dir / "customers_empty.parquet").write_bytes(b"")
-    # 2. Extra columns, one in the middle, one at the end, in a CSV and in a Parquet file.
-    drift_header = (
-        "invoice_no,customer_id,discount_code,category,quantity,price,invoice_date,"
-        "shopping_mall,channel"
-    )
-    drift_lines = [
-        f"I81{n:05d},{customers[n % len(customers)]},SPRING{n},Books,{n % 5 + 1},"
-        f"{(n % 5 + 1) * prices['Books']},10-03-2023,Kanyon,web"
-        for n in range(10)
-    ]
-    (sales_dir / "sales_with_extra_columns.csv").write_text(
-        drift_header + "\n" + "\n".join(drift_lines) + "\n"
-    )
-    pq.write_table(
-        _customers_table(
-            customer_id=pa.array(["C810001", "C810002"]),
-            gender=pa.array(["Female", "Male"]),
-            age=pa.array([41.0, 29.0]),
-            payment_method=pa.array(["Cash", "Debit Card"]),
-            loyalty_tier=pa.array(["gold", "silver"]),
-        ),
-        customers_dir / "customers_with_extra_column.parquet",
-    )
-    # 3. A very long line and malformed lines beside good ones.
-    bad_lines = [
-        f"I8200001,{customers[0]},Books,1,{prices['Books']},10-03-2023," + "K" * 200_000,
-        f"I8200002,{customers[0]},Books,1,{prices['Books']},10-03-2023",  # a field short
-        f'I8200003,{customers[0]},"Books,1,{prices["Books"]},10-03-2023,Kanyon',  # stray quote
-        f"I8200004,{customers[0]},Books,1,{prices['Books']},10-03-2023,Kanyon,extra,fields",
-    ]
-    good_lines = [
-        f"I8200010,{customers[1]},Books,2,{2 * prices['Books']},10-03-2023,Kanyon",
-    ]
-    (sales_dir / "sales_with_bad_lines.csv").write_text(
-        independent.SALES_HEADER + "\n" + "\n".join(bad_lines + good_lines) + "\n"
-    )
-    # 4. The same file delivered again under another name.
-    original = sales_dir / "sales_data.csv"
-    (sales_dir / "sales_data_resent.csv").write_bytes(original.read_bytes())
-
-    result = lakehouse_cli(
-        "dbt", "build", *REL_VARS, env=scenario_env(settings, landing), timeout=1200
-    )
-    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
-    warnings = [line.strip() for line in result.stdout.splitlines() if "WARNING:" in line]
-    assert (
-        "WARNING: sales/sales_with_extra_columns.csv: extra column(s) 'discount_code', "
-        "'channel' ignored." in warnings
-    )
-    assert (
-        "WARNING: customers/customers_with_extra_column.parquet: extra column(s) "
-        "'loyalty_tier' ignored." in warnings
-    )
-    assert "sales/sales_header_only.csv has a header and no data lines" in result.stdout
-
-    bronze_files = dict(
-        query(
-            settings,
-            f"select _source_file, count(*) from {REL}bronze.stg_landing__sales group by 1",
-        )
-    )
-    assert "sales_empty.csv" not in bronze_files and "sales_header_only.csv" not in bronze_files
-    assert bronze_files["sales_with_extra_columns.csv"] == 10
-    assert bronze_files["sales_with_bad_lines.csv"] == 5
-    assert bronze_files["sales_data_resent.csv"] == bronze_files["sales_data.csv"]
-
-    # Extra columns ignored, the required ones read by name wherever they stand.
-    loaded = query(
-        settings,
-        "select invoice_no, customer_id, category, quantity, amount_try, invoice_date "
-        f"from {REL}gold.fct_sales where {NEW_INVOICES} and invoice_no like 'I81%' "
-        "order by invoice_no",
-    )
-    assert [(row[0], row[1], row[2], row[3]) for row in loaded] == [
-        (f"I81{n:05d}", customers[n % len(customers)], "Books", n % 5 + 1) for n in range(10)
-    ]
-    assert all(str(row[5]) == "2023-03-10" for row in loaded)
-    new_customers = query(
-        settings,
-        f"select customer_id, age from {REL}gold.dim_customers "
-        "where customer_id like 'C81000%' order by 1",
-    )
-    assert [(row[0], int(row[1])) for row in new_customers] == [("C810001", 41), ("C810002", 29)]
-
-    # The long and malformed lines are quarantined with a reason; the good line loads.
-    quarantined = dict(
-        query(
-            settings,
-            f"select invoice_no, primary_reason from {REL}silver.int_sales_quarantined "
-            "where _source_file = 'sales_with_bad_lines.csv'",
-        )
-    )
-    assert quarantined == {
-        "I8200001": "unknown_mall",
-        "I8200002": "malformed_line",
-        "I8200003": "malformed_line",
-        "I8200004": "malformed_line",
-    }
-    assert query(
-        settings, f"select count(*) from {REL}gold.fct_sales where invoice_no = 'I8200010'"
-    ) == [(1,)]
-
-    # The re-sent file changed nothing: its rows collapse onto the first delivery's.
-    ((resent_collapsed,),) = query(
-        settings,
-        f"select count(*) from {REL}silver.int_sales_checked "
-        "where _source_file = 'sales_data_resent.csv' and outcome in ('collapsed', 'superseded')",
-    )
-    assert resent_collapsed == bronze_files["sales_data_resent.csv"]
-    assert fingerprint_where(settings, f"not ({NEW_INVOICES})") == old_facts
-    ((fact_after,),) = query(settings, f"select count(*) from {REL}gold.fct_sales")
-    assert fact_after == fact_before + 10 + 1
-
-    assert unaccounted_rows(settings, REL) == {}
-    assert differences_from_the_oracle(settings, landing, REL) == {}
-
-
-def fingerprint_where(settings: Settings, condition: str) -> tuple:
-    ((count, checksum),) = query(
-        settings,
-        "select count(*), coalesce(sum(xxhash64(invoice_no, customer_id, category, "
-        "shopping_mall, invoice_date, quantity, amount_try)), 0) "
-        f"from {REL}gold.fct_sales where {condition}",
-    )
-    return count, checksum
 
 
 # ------------------------------------------------------- a crash, and readers during a build
@@ -553,10 +408,10 @@ def _kill_while_writing_the_fact(api: str, pid: int, build: subprocess.Popen) ->
 
 
 def test_a_crash_mid_build_loses_nothing_and_readers_never_see_half_written_gold(
-    lakehouse_server: Settings, tmp_path: Path, artifacts_dir: Path
+    lakehouse_server: Settings, contract_landing: Path, artifacts_dir: Path
 ) -> None:
-    settings, landing = lakehouse_server, tmp_path / "landing"
-    build_scenario_data(settings, landing, seed=23)
+    """On the module's built deliveries, which the contract tests left unchanged."""
+    settings, landing = lakehouse_server, contract_landing
     reference = fingerprints(settings, prefix=REL)
     expected = {sql: [tuple(row) for row in query(settings, sql)] for sql in SOAK_QUERIES}
     fact_dir = settings.warehouse_dir / f"{REL}gold.db" / "fct_sales"
@@ -638,6 +493,154 @@ def test_a_crash_mid_build_loses_nothing_and_readers_never_see_half_written_gold
     assert fingerprints(settings, prefix=REL) == reference
     assert unaccounted_rows(settings, REL) == {}
     assert differences_from_the_oracle(settings, landing, REL) == {}
+
+
+# ------------------------------------------------------------------ deliveries the build copes with
+
+
+def test_odd_but_valid_deliveries_load_with_warnings_and_lose_nothing(
+    lakehouse_server: Settings, contract_landing: Path
+) -> None:
+    """On the module's built deliveries (the last test to use them: it adds files)."""
+    settings, landing = lakehouse_server, contract_landing
+    sales_dir, customers_dir = landing / "sales", landing / "customers"
+    prices = independent.unit_prices()
+    ((fact_before,),) = query(settings, f"select count(*) from {REL}gold.fct_sales")
+    old_facts = fingerprint_where(settings, f"not ({NEW_INVOICES})")
+    customers = sorted(
+        row[0]
+        for row in query(settings, f"select customer_id from {REL}gold.dim_customers limit 5")
+    )
+
+    # 1. Empty and header-only files: zero rows.
+    (sales_dir / "sales_empty.csv").write_bytes(b"")
+    (sales_dir / "sales_header_only.csv").write_text(independent.SALES_HEADER + "\n")
+    (customers_dir / "customers_empty.parquet").write_bytes(b"")
+    # 2. Extra columns, one in the middle, one at the end, in a CSV and in a Parquet file.
+    drift_header = (
+        "invoice_no,customer_id,discount_code,category,quantity,price,invoice_date,"
+        "shopping_mall,channel"
+    )
+    drift_lines = [
+        f"I81{n:05d},{customers[n % len(customers)]},SPRING{n},Books,{n % 5 + 1},"
+        f"{(n % 5 + 1) * prices['Books']},10-03-2023,Kanyon,web"
+        for n in range(10)
+    ]
+    (sales_dir / "sales_with_extra_columns.csv").write_text(
+        drift_header + "\n" + "\n".join(drift_lines) + "\n"
+    )
+    pq.write_table(
+        _customers_table(
+            customer_id=pa.array(["C810001", "C810002"]),
+            gender=pa.array(["Female", "Male"]),
+            age=pa.array([41.0, 29.0]),
+            payment_method=pa.array(["Cash", "Debit Card"]),
+            loyalty_tier=pa.array(["gold", "silver"]),
+        ),
+        customers_dir / "customers_with_extra_column.parquet",
+    )
+    # 3. A very long line and malformed lines beside good ones.
+    bad_lines = [
+        f"I8200001,{customers[0]},Books,1,{prices['Books']},10-03-2023," + "K" * 200_000,
+        f"I8200002,{customers[0]},Books,1,{prices['Books']},10-03-2023",  # a field short
+        f'I8200003,{customers[0]},"Books,1,{prices["Books"]},10-03-2023,Kanyon',  # stray quote
+        f"I8200004,{customers[0]},Books,1,{prices['Books']},10-03-2023,Kanyon,extra,fields",
+    ]
+    good_lines = [
+        f"I8200010,{customers[1]},Books,2,{2 * prices['Books']},10-03-2023,Kanyon",
+    ]
+    (sales_dir / "sales_with_bad_lines.csv").write_text(
+        independent.SALES_HEADER + "\n" + "\n".join(bad_lines + good_lines) + "\n"
+    )
+    # 4. The same file delivered again under another name.
+    original = sales_dir / "sales_data.csv"
+    (sales_dir / "sales_data_resent.csv").write_bytes(original.read_bytes())
+
+    result = lakehouse_cli(
+        "dbt", "build", *REL_VARS, env=scenario_env(settings, landing), timeout=1200
+    )
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+    warnings = [line.strip() for line in result.stdout.splitlines() if "WARNING:" in line]
+    assert (
+        "WARNING: sales/sales_with_extra_columns.csv: extra column(s) 'discount_code', "
+        "'channel' ignored." in warnings
+    )
+    assert (
+        "WARNING: customers/customers_with_extra_column.parquet: extra column(s) "
+        "'loyalty_tier' ignored." in warnings
+    )
+    assert "sales/sales_header_only.csv has a header and no data lines" in result.stdout
+
+    bronze_files = dict(
+        query(
+            settings,
+            f"select _source_file, count(*) from {REL}bronze.stg_landing__sales group by 1",
+        )
+    )
+    assert "sales_empty.csv" not in bronze_files and "sales_header_only.csv" not in bronze_files
+    assert bronze_files["sales_with_extra_columns.csv"] == 10
+    assert bronze_files["sales_with_bad_lines.csv"] == 5
+    assert bronze_files["sales_data_resent.csv"] == bronze_files["sales_data.csv"]
+
+    # Extra columns ignored, the required ones read by name wherever they stand.
+    loaded = query(
+        settings,
+        "select invoice_no, customer_id, category, quantity, amount_try, invoice_date "
+        f"from {REL}gold.fct_sales where {NEW_INVOICES} and invoice_no like 'I81%' "
+        "order by invoice_no",
+    )
+    assert [(row[0], row[1], row[2], row[3]) for row in loaded] == [
+        (f"I81{n:05d}", customers[n % len(customers)], "Books", n % 5 + 1) for n in range(10)
+    ]
+    assert all(str(row[5]) == "2023-03-10" for row in loaded)
+    new_customers = query(
+        settings,
+        f"select customer_id, age from {REL}gold.dim_customers "
+        "where customer_id like 'C81000%' order by 1",
+    )
+    assert [(row[0], int(row[1])) for row in new_customers] == [("C810001", 41), ("C810002", 29)]
+
+    # The long and malformed lines are quarantined with a reason; the good line loads.
+    quarantined = dict(
+        query(
+            settings,
+            f"select invoice_no, primary_reason from {REL}silver.int_sales_quarantined "
+            "where _source_file = 'sales_with_bad_lines.csv'",
+        )
+    )
+    assert quarantined == {
+        "I8200001": "unknown_mall",
+        "I8200002": "malformed_line",
+        "I8200003": "malformed_line",
+        "I8200004": "malformed_line",
+    }
+    assert query(
+        settings, f"select count(*) from {REL}gold.fct_sales where invoice_no = 'I8200010'"
+    ) == [(1,)]
+
+    # The re-sent file changed nothing: its rows collapse onto the first delivery's.
+    ((resent_collapsed,),) = query(
+        settings,
+        f"select count(*) from {REL}silver.int_sales_checked "
+        "where _source_file = 'sales_data_resent.csv' and outcome in ('collapsed', 'superseded')",
+    )
+    assert resent_collapsed == bronze_files["sales_data_resent.csv"]
+    assert fingerprint_where(settings, f"not ({NEW_INVOICES})") == old_facts
+    ((fact_after,),) = query(settings, f"select count(*) from {REL}gold.fct_sales")
+    assert fact_after == fact_before + 10 + 1
+
+    assert unaccounted_rows(settings, REL) == {}
+    assert differences_from_the_oracle(settings, landing, REL) == {}
+
+
+def fingerprint_where(settings: Settings, condition: str) -> tuple:
+    ((count, checksum),) = query(
+        settings,
+        "select count(*), coalesce(sum(xxhash64(invoice_no, customer_id, category, "
+        "shopping_mall, invoice_date, quantity, amount_try)), 0) "
+        f"from {REL}gold.fct_sales where {condition}",
+    )
+    return count, checksum
 
 
 # ------------------------------------------------------------------ operations
