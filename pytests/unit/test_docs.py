@@ -13,7 +13,7 @@ from lakehouse.landing.contract import CUSTOMER_COLUMNS, SALES_COLUMNS
 from lakehouse.seeds import read_seed
 
 CONTRACT = PROJECT_DIR / "docs" / "landing_contract.md"
-# A markdown file name in any text cites it: `docs/landing_contract.md`, `(../README.md)`.
+# A markdown file name in any text cites it: `docs/landing_contract.md`, `(../../README.md)`.
 CITED_MARKDOWN = re.compile(r"(?<![\w./:~-])((?:\.{1,2}/)?[\w./-]*[\w-]\.md)\b")
 
 
