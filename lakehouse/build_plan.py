@@ -19,7 +19,8 @@ The plan is one of:
 - everything: anything else. No complete build recorded, a project changed since, bronze
   written since the last complete build (a build that failed or was killed after bronze
   loaded: the next build completes the work), a changed file (the build stops and names
-  it), or --full-refresh.
+  it), --full-refresh (silver and gold from bronze) or --rebuild-bronze (bronze too, from
+  the landing folder).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import asdict, dataclass
+from importlib import metadata
 from pathlib import Path
 
 from lakehouse.config import PROJECT_DIR, Settings
@@ -39,9 +41,13 @@ NOTHING, SOURCES, EVERYTHING = "nothing", "sources", "everything"
 # The dbt source table each kind of delivery is read through (models/staging/landing).
 SOURCE_TABLES = {CUSTOMERS_DIR: "customers", SALES_DIR: "sales_lines"}
 
-# What the tables of a build depend on besides the landing files.
-PROJECT_INPUTS = ("models", "macros", "seeds", "snapshots", "tests")
-PROJECT_FILES = ("dbt_project.yml", "selectors.yml")
+# What the tables of a build depend on besides the landing files: the dbt project, the
+# locked packages, and the landing contract's code (which files are deliveries, which
+# layouts bronze reads; lakehouse/landing).
+PROJECT_INPUTS = ("models", "macros", "seeds", "snapshots", "tests", "lakehouse/landing")
+PROJECT_FILES = ("dbt_project.yml", "selectors.yml", "requirements.lock")
+# The engines whose versions decide results, as installed.
+ENGINE_PACKAGES = ("dbt-core", "dbt-spark", "pyspark", "delta-spark")
 
 
 # The bronze tables: every build that loads a delivery writes them, and only such a build.
@@ -88,7 +94,11 @@ def plan_build(
     """The plan for the landing folder's `states` (each delivery against the manifest), with
     `bronze` the bronze tables' Delta versions now (bronze_versions)."""
     if full_refresh:
-        return BuildPlan(EVERYTHING, "--full-refresh rebuilds every table from the landing files")
+        return BuildPlan(
+            EVERYTHING,
+            "--full-refresh rebuilds silver, gold and the incremental tables from bronze "
+            "(bronze keeps every loaded row)",
+        )
     changed = [s for s in states if s.state == CHANGED]
     if changed:
         names = ", ".join(f"{s.kind}/{s.file_name}" for s in changed)
@@ -98,7 +108,8 @@ def plan_build(
     if record.fingerprint != fingerprint:
         return BuildPlan(
             EVERYTHING,
-            "the project (models, macros, seeds, snapshots, tests or vars) changed since the "
+            "the project (models, macros, seeds, snapshots, tests, vars, the lock file, the "
+            "landing code or the engines' versions) changed since the "
             f"last complete build ({record.completed_at})",
         )
     if record.bronze_versions != bronze:
@@ -118,17 +129,34 @@ def plan_build(
     )
 
 
+def engine_versions() -> dict[str, str]:
+    """The installed versions of the packages that compute the tables."""
+    found = {}
+    for package in ENGINE_PACKAGES:
+        try:
+            found[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            found[package] = "not installed"
+    return found
+
+
 def project_fingerprint(schema_prefix: str = "", project_dir: Path = PROJECT_DIR) -> str:
-    """A hash of everything besides the landing files that decides what a build writes."""
+    """A hash of everything besides the landing files that decides what a build writes: the
+    dbt project's files, the lock file, the landing contract's code, the engines' versions
+    and the build's vars. `lakehouse build` takes it before dbt starts and records a build
+    only when it is the same after (lakehouse/commands/build.py)."""
     digest = hashlib.sha256()
     paths = [project_dir / name for name in PROJECT_FILES]
     for folder in PROJECT_INPUTS:
-        paths += sorted((project_dir / folder).rglob("*"))
+        paths += sorted(
+            path for path in (project_dir / folder).rglob("*") if "__pycache__" not in path.parts
+        )
     for path in paths:
         if path.is_file():
             digest.update(str(path.relative_to(project_dir)).encode() + b"\0")
             digest.update(path.read_bytes() + b"\0")
     digest.update(json.dumps({"schema_prefix": schema_prefix}).encode())
+    digest.update(json.dumps(engine_versions(), sort_keys=True).encode())
     return digest.hexdigest()[:16]
 
 

@@ -196,5 +196,7 @@ def dbt_env(settings: Settings) -> dict[str, str]:
         LAKEHOUSE_HOST=settings.host if settings.host != "0.0.0.0" else "127.0.0.1",
         LAKEHOUSE_PORT=str(settings.port),
         LAKEHOUSE_LANDING_DIR=str(settings.landing_dir),
+        # The build lock of lakehouse-dbt lives in the state folder (lakehouse/build_lock.py).
+        LAKEHOUSE_STATE_DIR=str(settings.state_dir),
     )
     return env

@@ -12,6 +12,7 @@ from lakehouse.dbt_runner import run_dbt
 from lakehouse.doctor import format_table, run_checks
 from lakehouse.errors import LakehouseError
 from lakehouse.landing.files import all_deliveries, name_files, user_files
+from lakehouse.landing.states import manifest_exists
 from lakehouse.summary import format_summary, summary_document, test_results
 
 CATALOG = PROJECT_DIR / "target" / "catalog.json"  # written by `dbt docs generate`
@@ -27,27 +28,53 @@ def landing_is_empty(settings: Settings) -> bool:
     return not all_deliveries(settings.landing_dir)
 
 
-def ensure_landing_data(settings: Settings) -> bool:
-    """Generate the default data set into an empty landing folder; True if it did."""
+def ensure_landing_data(settings: Settings, lakehouse_exists: bool = False) -> bool:
+    """Generate the default data set into the landing folder when it holds no delivery; True
+    if it did. Generated data goes only where nothing real can be: the default landing folder
+    of a brand-new lakehouse. An empty or missing folder that was chosen by setting
+    (LAKEHOUSE_LANDING_DIR, --landing), or beside a lakehouse that already loaded deliveries
+    (`lakehouse_exists`), is an error: a typo, an unmounted share or files archived after
+    loading must not put generated rows next to real ones."""
     if not landing_is_empty(settings):
         print(f"Using the landing files in {settings.landing_dir}")
         return False
-    others = user_files(settings.landing_dir) if settings.landing_dir.exists() else []
+    folder = settings.landing_dir
+    state = "does not exist" if not folder.exists() else "holds no delivery"
+    if settings.landing is not None:
+        raise LakehouseError(
+            f"The landing folder {folder} {state} (no sales/*.csv, no customers/*.parquet). "
+            "It was chosen with LAKEHOUSE_LANDING_DIR (or --landing). Nothing was built.",
+            "Check the path (a typo? a share that is not mounted?). Sample data is generated "
+            "only into the default landing folder of a new lakehouse; to write it elsewhere "
+            f"on purpose: lakehouse generate --landing {folder}",
+        )
+    if lakehouse_exists:
+        raise LakehouseError(
+            f"The landing folder {folder} {state} (no sales/*.csv, no customers/*.parquet), "
+            "and this lakehouse already holds loaded deliveries. Nothing was built or "
+            "generated; every loaded row stays in bronze.",
+            "Deliver new files into its sales/ and customers/ folders, or point "
+            "LAKEHOUSE_LANDING_DIR at the folder that holds them. `lakehouse summary` shows "
+            "what the lakehouse holds.",
+        )
+    others = user_files(folder) if folder.exists() else []
     if others:
         # No deliveries, but something else is there (e.g. a manifest left behind): do not
         # write over it unasked.
         raise LakehouseError(
-            f"The landing folder {settings.landing_dir} holds no sales CSV (sales/*.csv) or "
+            f"The landing folder {folder} holds no sales CSV (sales/*.csv) or "
             "customers Parquet (customers/*.parquet), only: "
-            f"{name_files(settings.landing_dir, others)}.",
+            f"{name_files(folder, others)}.",
             "Put your deliveries in its sales/ and customers/ folders, or write the default "
-            f"data set over it: lakehouse generate --force --landing {settings.landing_dir}",
+            f"data set over it: lakehouse generate --force --landing {folder}",
         )
     from lakehouse.generate import generate
 
-    print(f"The landing folder {settings.landing_dir} is empty: generating the default data set "
-          f"({DEFAULT_ROWS:,} sales rows with a realistic share of dirt).")  # fmt: skip
-    manifest = generate(settings.landing_dir, rows=DEFAULT_ROWS, progress=True)
+    print(
+        f"The landing folder {folder} is empty and the lakehouse is new: generating the "
+        f"default data set ({DEFAULT_ROWS:,} sales rows with a realistic share of dirt)."
+    )
+    manifest = generate(folder, rows=DEFAULT_ROWS, progress=True)
     files = manifest["files"]
     print(f"Wrote {files['sales']['rows_total']:,} sales lines and "
           f"{files['customers']['rows_total']:,} customer rows.")  # fmt: skip
@@ -69,10 +96,10 @@ def run_pipeline(settings: Settings, args: argparse.Namespace) -> int:
     print(("Reusing" if already else "Started") + f" the server (pid {info.pid}).")
 
     _step("Landing data")
-    generated = ensure_landing_data(settings)
+    generated = ensure_landing_data(settings, lakehouse_exists=manifest_exists(settings))
 
-    # Incremental models (fct_sales) merge new deliveries into what they hold; a landing
-    # folder that was replaced rather than added to needs them rebuilt from scratch.
+    # A brand-new lakehouse with generated data is built whole; otherwise --full-refresh
+    # rebuilds silver and gold from bronze (bronze keeps every loaded row).
     full_refresh = generated or getattr(args, "full_refresh", False)
     _step("Building the pipeline: seeds, bronze, silver, gold, snapshot, data tests"
           + (" (full refresh)" if full_refresh else ""))  # fmt: skip

@@ -60,7 +60,7 @@
     {%- elif relation.schema == landing_schema() and name in ('customers', 'sales_lines') -%}
         {#- Source tests run before bronze loads: the files bronze has not loaded yet. -#}
         {{ return(
-            "_metadata.file_name not in (select file_name from " ~ landing_manifest_relation()
+            landing_file_name() ~ " not in (select file_name from " ~ landing_manifest_relation()
             ~ " where file_kind = '" ~ ('customers' if name == 'customers' else 'sales') ~ "')"
         ) }}
     {%- endif -%}

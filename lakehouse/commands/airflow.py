@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 
 from lakehouse import orchestration, server
 from lakehouse.analyst import format_table
 from lakehouse.commands.options import SERVER_OPTIONS, add_options, settings_from
 from lakehouse.errors import LakehouseError
+from lakehouse.landing.states import manifest_exists
 from lakehouse.pipeline import ensure_landing_data
 
 
@@ -61,7 +63,8 @@ def _start(args: argparse.Namespace) -> int:
     settings = settings_from(args)
     info, already = server.start(settings)
     print(("Reusing" if already else "Started") + f" the Thrift server (pid {info.pid}).")
-    ensure_landing_data(settings)
+    prefix = os.environ.get("LAKEHOUSE_SCHEMA_PREFIX", "")
+    ensure_landing_data(settings, lakehouse_exists=manifest_exists(settings, prefix))
     env = orchestration.airflow_env(settings, web_port=args.web_port)
     print(f"Loading the DAG {orchestration.DAG_ID} into Airflow ({env['AIRFLOW_HOME']}) ...")
     orchestration.prepare(env)

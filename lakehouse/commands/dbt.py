@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from lakehouse.build_lock import build_lock
 from lakehouse.config import Settings, load_settings
 from lakehouse.dbt_runner import run_dbt
 from lakehouse.landing.dbt_args import dbt_args_checked
@@ -27,5 +28,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def _dbt(args: argparse.Namespace) -> int:
     settings: Settings = load_settings()
-    dbt_args = dbt_args_checked(settings.landing_dir, args.dbt_args)
-    return run_dbt(settings, dbt_args).returncode
+    # The build lock (lakehouse/build_lock.py) is held from the check of the landing files
+    # until dbt has finished: another build waits rather than load the same files again.
+    with build_lock(settings, "lakehouse dbt " + " ".join(args.dbt_args)[:80]):
+        dbt_args = dbt_args_checked(settings.landing_dir, args.dbt_args)
+        return run_dbt(settings, dbt_args).returncode

@@ -43,6 +43,12 @@ def manifest_relation(schema_prefix: str = "") -> str:
     return f"{schema_prefix}bronze.landing_files"
 
 
+def manifest_exists(settings: Settings, schema_prefix: str = "") -> bool:
+    """Whether this lakehouse has loaded deliveries before: bronze's manifest exists."""
+    found = query_if_exists(settings, f"select 1 from {manifest_relation(schema_prefix)} limit 1")
+    return found is not None
+
+
 def loaded_files(settings: Settings, schema_prefix: str = "") -> dict[tuple[str, str], tuple]:
     """The manifest: (kind, file name) -> (size, modification time in ms, loaded at); empty
     before the first build has created it."""

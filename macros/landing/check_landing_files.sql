@@ -96,12 +96,13 @@
 {% endmacro %}
 
 
-{#- The files of a kind to check: those bronze has not loaded (every file on a full refresh).
+{#- The files of a kind to check: those bronze has not loaded (every file on a rebuild of
+    bronze, which reads them all again).
     Listed by the binaryFile table register_landing_tables made (it lists files without
     reading them; like the text and Parquet tables, it skips hidden and `_` files). -#}
 {% macro landing_files_to_check(kind) %}
     {% set unloaded = none %}
-    {% if not flags.FULL_REFRESH %}
+    {% if not (flags.FULL_REFRESH and var('rebuild_bronze', false)) %}
         {% set unloaded = [] %}
         {% set states = landing_file_states(kind) %}
         {% do raise_if_landing_files_changed(states) %}
@@ -110,7 +111,8 @@
         {% endfor %}
     {% endif %}
     {% set listing = run_query(
-        "select _metadata.file_name, path from " ~ landing_schema() ~ "." ~ kind ~ "_files"
+        "select regexp_extract(path, '[^/]+$', 0), path from " ~ landing_schema() ~ "." ~ kind
+        ~ "_files"
         ~ " order by 1") %}
     {% set files = [] %}
     {% for row in listing.rows if unloaded is none or row[0] in unloaded %}
@@ -122,7 +124,7 @@
 
 {#- A filter on the files to check, for a scan of a landing table. -#}
 {% macro landing_file_filter(files) -%}
-    _metadata.file_name in (
+    {{ landing_file_name() }} in (
         {%- for file in files %}{{ sql_string(file.name) }}{{ ', ' if not loop.last }}{% endfor -%}
     )
 {%- endmacro %}
@@ -132,7 +134,7 @@
     {% set name = 'sales/' ~ file.name %}
     {% set problems = [] %}
     {% set first = run_query(
-        "select value from text.`" ~ file.path | replace('`', '``') ~ "` limit 1") %}
+        "select value from " ~ landing_file_read('text', file.path) ~ " limit 1") %}
     {% set header = (first.rows[0][0] if first.rows else '') | replace('\ufeff', '') %}
     {% set required = var('sales_csv_header').split(',') %}
     {% set columns = [] %}
@@ -172,7 +174,7 @@
     {% set problems = {} %}
     {% if sales_files %}
         {% set bad = run_query(
-            "select _metadata.file_name, count(*), any_value(make_valid_utf8(value))
+            "select " ~ landing_file_name() ~ ", count(*), any_value(make_valid_utf8(value))
             from " ~ landing_schema() ~ ".sales_lines
             where
                 " ~ landing_file_filter(sales_files) ~ "
@@ -199,7 +201,7 @@
         {% set before = run_query('set ' ~ setting).rows[0][1] %}
         {% do run_query('set ' ~ setting ~ '=true') %}
         {% set found = run_query(
-            'select _metadata.file_name from ' ~ landing_schema() ~ '.customers where '
+            'select ' ~ landing_file_name() ~ ' from ' ~ landing_schema() ~ '.customers where '
             ~ landing_file_filter(customers_files) ~ ' group by 1') %}
         {% do run_query('set ' ~ setting ~ '=' ~ before) %}
         {% for row in found.rows %}
@@ -213,7 +215,7 @@
 {% macro customers_schema_problems(file) %}
     {% set name = 'customers/' ~ file.name %}
     {% set described = run_query(
-        "describe query select * from parquet.`" ~ file.path | replace('`', '``') ~ "`") %}
+        "describe query select * from " ~ landing_file_read('parquet', file.path)) %}
     {% set found = {} %}
     {% for row in described.rows %}
         {% do found.update({row[0]: row[1]}) %}

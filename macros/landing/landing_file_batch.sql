@@ -6,7 +6,8 @@
     list it; a listed file whose size or modification time differ has been changed in place,
     and the build stops before anything is written; a listed file that is gone from the
     landing folder is reported and its rows stay in bronze (the lakehouse is the system of
-    record once a file is loaded).
+    record once a file is loaded), through --full-refresh too: the bronze models are never
+    full-refreshed unless the var rebuild_bronze says so (`lakehouse build --rebuild-bronze`).
 
     The manifest is partitioned by file kind, so that the two bronze models, which build
     in parallel, write their kinds without conflicting.
@@ -145,10 +146,11 @@
     {% if changed %}
         {{ exceptions.raise_compiler_error(
             'Landing file(s) changed in place after they were loaded into bronze: '
-            ~ changed | join('; ') ~ '. A loaded file is never loaded twice. Either deliver '
-            ~ 'the new content as a new file (a new name) beside the old one, or rebuild '
-            ~ 'everything from the files present with `lakehouse run --full-refresh` '
-            ~ '(or `dbt build --full-refresh`). Nothing was written.'
+            ~ changed | join('; ') ~ '. A loaded file is never loaded twice, and bronze keeps '
+            ~ 'the rows it loaded. Either put the file back as it was loaded and deliver the '
+            ~ 'new content as a new file (a new name), or replace the loaded rows with the new '
+            ~ 'content: `lakehouse build --rebuild-bronze --forget KIND/NAME`, which rebuilds '
+            ~ 'bronze from the files present. Nothing was written.'
         ) }}
     {% endif %}
 {% endmacro %}
@@ -156,9 +158,10 @@
 
 {#-
     Post-hook of a bronze model: records in the manifest every file bronze holds rows of
-    that the manifest does not list yet, with its row count. A full refresh starts the
-    manifest of its kind afresh. Files with no data row (empty or header only) are not
-    recorded: they hold nothing to load twice, and each build reads them again at no cost.
+    that the manifest does not list yet, with its row count; then the delivered files with no
+    data row (empty, or a header alone) as loaded with 0 rows, so that the next build does not
+    see them as new. A rebuild of bronze (`lakehouse build --rebuild-bronze`) starts the
+    manifest of its kind afresh.
 -#}
 {% macro record_landing_files(kind) %}
     {% if execute %}
@@ -190,5 +193,56 @@
             when matched then update set *
             when not matched then insert *"
         ) %}
+        {% do record_files_without_rows(kind) %}
     {% endif %}
+{% endmacro %}
+
+
+{#-
+    The delivered files of a kind that the manifest still does not list after bronze
+    recorded its rows: files with no data row, unless one arrived during the build. Each is
+    looked at again now (a sales file whose lines, blank ones aside, are at most its header;
+    a customers file with no row), and only those are recorded, with 0 rows; a file that
+    arrived with data during the build stays new for the next one.
+-#}
+{% macro record_files_without_rows(kind) %}
+    {% set unlisted = run_query(
+        "select regexp_extract(listed.path, '[^/]+$', 0) as file_name
+        from " ~ landing_schema() ~ "." ~ kind ~ "_files as listed
+        left anti join " ~ landing_manifest_relation() ~ " as manifest
+            on manifest.file_kind = '" ~ kind ~ "'
+            and manifest.file_name = regexp_extract(listed.path, '[^/]+$', 0)"
+    ).columns[0].values() | list %}
+    {% if not unlisted %}{{ return(none) }}{% endif %}
+    {% if kind == 'sales' %}
+        {% set with_data = run_query(
+            "select " ~ landing_file_name() ~ " from " ~ landing_schema() ~ ".sales_lines
+            where " ~ landing_file_name() ~ " in (" ~ sql_string_list(unlisted) ~ ")
+                and trim(value) != ''
+            group by 1
+            having count(*) > 1"
+        ).columns[0].values() %}
+    {% else %}
+        {% set with_data = run_query(
+            "select " ~ landing_file_name() ~ " from " ~ landing_schema() ~ ".customers
+            where " ~ landing_file_name() ~ " in (" ~ sql_string_list(unlisted) ~ ")
+            group by 1"
+        ).columns[0].values() %}
+    {% endif %}
+    {% set empty = unlisted | reject('in', with_data) | list %}
+    {% if not empty %}{{ return(none) }}{% endif %}
+    {% do run_query(
+        "insert into " ~ landing_manifest_relation() ~ "
+        select
+            '" ~ kind ~ "' as file_kind,
+            regexp_extract(path, '[^/]+$', 0) as file_name,
+            length as file_size,
+            modificationTime as modified_at,
+            0 as rows_loaded,
+            current_timestamp() as loaded_at
+        from " ~ landing_schema() ~ "." ~ kind ~ "_files
+        where regexp_extract(path, '[^/]+$', 0) in (" ~ sql_string_list(empty) ~ ")"
+    ) %}
+    {{ log('Recorded ' ~ empty | length ~ ' ' ~ kind ~ ' file(s) without data rows as loaded: '
+        ~ empty | join(', '), info=true) }}
 {% endmacro %}

@@ -35,7 +35,7 @@
     itself skips names starting with . or _). -#}
 {% macro landing_files_of(kind) -%}
     options (pathGlobFilter '{{ var('landing_file_globs')[kind] }}')
-    location '{{ landing_path() }}/{{ kind }}'
+    location {{ sql_string(glob_escaped(landing_path() ~ '/' ~ kind)) }}
 {%- endmacro %}
 
 

@@ -69,6 +69,9 @@ SCHEDULE = os.environ.get("LAKEHOUSE_DAG_SCHEDULE", "@hourly")
 DBT_ENV = dbt_env(load_settings())
 
 DBT = PROJECT_BIN / "dbt"
+# What the dbt tasks run: dbt under the project's build lock, so that a task never loads
+# files beside a `lakehouse build` (lakehouse/locked_dbt.py).
+LOCKED_DBT = PROJECT_BIN / "lakehouse-dbt"
 PROFILE = ProfileConfig(
     profile_name="retail_lakehouse",
     target_name=os.environ.get("LAKEHOUSE_DBT_TARGET", "local"),
@@ -208,7 +211,7 @@ with DAG(
         execution_config=ExecutionConfig(
             execution_mode=ExecutionMode.LOCAL,
             invocation_mode=InvocationMode.SUBPROCESS,
-            dbt_executable_path=str(DBT),
+            dbt_executable_path=str(LOCKED_DBT),
             # A node's task runs the tests of that node alone; a test that reads several
             # models runs in cross_model_tests, after all of them.
             test_indirect_selection=TestIndirectSelection.CAUTIOUS,

@@ -4,6 +4,7 @@ of the last complete build (no server: the inputs are built here)."""
 from __future__ import annotations
 
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -12,11 +13,12 @@ from lakehouse.build_plan import (
     EVERYTHING,
     NOTHING,
     SOURCES,
+    BuildPlan,
     BuildRecord,
     plan_build,
     project_fingerprint,
 )
-from lakehouse.config import PROJECT_DIR
+from lakehouse.config import PROJECT_DIR, Settings
 from lakehouse.landing.states import CHANGED, LOADED, NEW, REMOVED, DeliveryState
 
 LOADED_AT = "2026-11-30 08:00:00.123"
@@ -94,7 +96,7 @@ def test_new_files_of_both_kinds_select_both_sources() -> None:
             False,
             "bronze was written after the last complete build",
         ),
-        (_record(), BRONZE, FINGERPRINT, True, "--full-refresh rebuilds every table"),
+        (_record(), BRONZE, FINGERPRINT, True, "--full-refresh rebuilds silver, gold"),
     ],  # fmt: skip
     ids=["no record", "project changed", "bronze written since", "full refresh"],
 )
@@ -143,3 +145,56 @@ def test_the_fingerprint_follows_the_project_files_and_the_schema_prefix(tmp_pat
     seed = next((project / "seeds").rglob("*.csv"))
     seed.write_text(seed.read_text() + "\n")
     assert project_fingerprint(project_dir=project) != first
+
+
+def test_the_fingerprint_covers_the_lock_file_and_the_landing_code(tmp_path: Path) -> None:
+    project = tmp_path / "project"
+    shutil.copytree(PROJECT_DIR / "lakehouse" / "landing", project / "lakehouse" / "landing")
+    shutil.copy(PROJECT_DIR / "requirements.lock", project / "requirements.lock")
+    first = project_fingerprint(project_dir=project)
+
+    lock = project / "requirements.lock"
+    lock.write_text(lock.read_text().replace("dbt-core==", "dbt-core==0"))
+    assert project_fingerprint(project_dir=project) != first
+    shutil.copy(PROJECT_DIR / "requirements.lock", lock)
+    assert project_fingerprint(project_dir=project) == first
+
+    contract = project / "lakehouse" / "landing" / "contract.py"
+    contract.write_text(contract.read_text() + "\n# a change\n")
+    assert project_fingerprint(project_dir=project) != first
+
+
+@pytest.mark.parametrize("changed_during_build", [False, True])
+def test_a_build_is_recorded_only_for_the_project_it_started_with(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    changed_during_build: bool,
+) -> None:
+    """The fingerprint is taken before dbt starts; an edit during the build (seen as another
+    fingerprint after it) leaves no record, so the next plan runs every node."""
+    from lakehouse.commands import build as build_command
+
+    fingerprints = iter(["before", "after" if changed_during_build else "before"])
+    recorded = []
+    monkeypatch.setattr(build_command, "project_fingerprint", lambda prefix="": next(fingerprints))
+    monkeypatch.setattr(
+        build_command, "current_plan", lambda *args: BuildPlan(EVERYTHING, "a test")
+    )
+    monkeypatch.setattr(build_command, "dbt_args_checked", lambda landing, args: args)
+    monkeypatch.setattr(
+        build_command, "run_dbt", lambda settings, args: subprocess.CompletedProcess(args, 0)
+    )
+    monkeypatch.setattr(
+        build_command,
+        "record_complete_build",
+        lambda settings, fingerprint, selection, prefix: recorded.append(fingerprint),
+    )
+
+    build_command.build(Settings(state_dir=tmp_path))
+
+    if changed_during_build:
+        assert recorded == []
+        assert "not recorded as complete" in capsys.readouterr().err
+    else:
+        assert recorded == ["before"]

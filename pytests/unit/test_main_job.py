@@ -1,7 +1,8 @@
 """The main job's landing step, without a server: `lakehouse run` on a fresh checkout
-generates the default data set into the empty landing folder, and leaves a folder that
-already holds deliveries exactly as it was. (The whole job runs once per test session, on
-the test server: the `built_pipeline` fixture, checked in test_pipeline.py.)
+generates the default data set into the empty default landing folder of a new lakehouse, and
+nowhere else; it leaves a folder that already holds deliveries exactly as it was. (The whole
+job runs once per test session, on the test server: the `built_pipeline` fixture, checked in
+test_pipeline.py.)
 """
 
 from __future__ import annotations
@@ -70,7 +71,7 @@ def test_an_empty_landing_folder_gets_the_default_data_set(
     assert customers["real_customers"] <= parquet_rows <= DEFAULT_ROWS * 1.05
 
     out = capsys.readouterr().out
-    assert f"The landing folder {landing} is empty: generating" in out
+    assert f"The landing folder {landing} is empty and the lakehouse is new: generating" in out
     assert f"Wrote {sales['rows_total']:,} sales lines and {parquet_rows:,} customer rows." in out
 
 
@@ -125,3 +126,39 @@ def test_a_landing_folder_without_deliveries_but_other_files_is_not_overwritten(
     assert str(landing) in message and "manifest.json" in message and "sales/notes.txt" in message
     assert f"lakehouse generate --force --landing {landing}" in hint
     assert files_in(landing) == before
+
+
+@pytest.mark.parametrize("folder", ["missing", "empty"])
+def test_an_empty_or_missing_folder_chosen_by_setting_is_an_error(
+    tmp_path: Path, folder: str
+) -> None:
+    """A typo in LAKEHOUSE_LANDING_DIR, an unmounted share: never filled with generated rows."""
+    chosen = tmp_path / "mnt" / "deliveries"
+    if folder == "empty":
+        (chosen / "sales").mkdir(parents=True)
+    settings = Settings(state_dir=tmp_path / "state", landing=chosen)
+
+    with pytest.raises(LakehouseError) as raised:
+        ensure_landing_data(settings)
+
+    message = raised.value.message
+    assert str(chosen) in message and "LAKEHOUSE_LANDING_DIR" in message
+    assert ("does not exist" if folder == "missing" else "holds no delivery") in message
+    assert "Nothing was built" in message
+    assert files_in(tmp_path) == {}  # nothing generated anywhere
+
+
+def test_an_empty_default_folder_beside_a_loaded_lakehouse_is_an_error(
+    settings: Settings,
+) -> None:
+    """Files archived after loading: the lakehouse keeps their rows, and gets no sample."""
+    landing = settings.landing_dir
+    (landing / "sales").mkdir(parents=True)
+
+    with pytest.raises(LakehouseError) as raised:
+        ensure_landing_data(settings, lakehouse_exists=True)
+
+    assert str(landing) in raised.value.message
+    assert "already holds loaded deliveries" in raised.value.message
+    assert "LAKEHOUSE_LANDING_DIR" in raised.value.hint
+    assert files_in(landing) == {}

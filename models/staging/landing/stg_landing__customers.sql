@@ -2,8 +2,8 @@
     Bronze customers: every row of every delivered customer file, as received, plus lineage.
     The row index keeps file order, which the duplicate rule of silver relies on.
     Incremental: a build appends the rows of the files it has not loaded yet (the manifest
-    `bronze.landing_files`, macros/landing/landing_file_batch.sql); a full refresh reads
-    every file present.
+    `bronze.landing_files`, macros/landing/landing_file_batch.sql), --full-refresh included;
+    only a rebuild of bronze (`lakehouse build --rebuild-bronze`) reads every file present.
 #}
 
 {{
@@ -11,6 +11,10 @@
         materialized='incremental',
         incremental_strategy='append',
         on_schema_change='fail',
+        {#- Bronze is the record of every delivery loaded: --full-refresh rebuilds silver
+            and gold from it and leaves it alone; only `lakehouse build --rebuild-bronze`
+            (the var rebuild_bronze) reads it again from the landing folder. #}
+        full_refresh=var('rebuild_bronze', false),
         post_hook="{{ record_landing_files('customers') }}",
     )
 }}
@@ -26,14 +30,14 @@ customers as (
         gender,
         age,
         payment_method,
-        _metadata.file_name as source_file,
+        {{ landing_file_name() }} as source_file,
         _metadata.file_size as source_file_size,
         _metadata.file_modification_time as delivered_at,
         _metadata.row_index as source_row_index
     from {{ source('landing', 'customers') }}
     {%- if new_files is not none %}
     {# An incremental build reads only the new files (an empty list reads nothing). #}
-    where _metadata.file_name in ({{ sql_string_list(new_files) }})
+    where {{ landing_file_name() }} in ({{ sql_string_list(new_files) }})
     {%- endif %}
 
 ),

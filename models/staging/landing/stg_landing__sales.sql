@@ -2,7 +2,8 @@
     Bronze sales: every line of every delivered sales file, as received (text as text),
     plus lineage. Incremental: a build appends the lines of the files it has not loaded
     yet (the manifest `bronze.landing_files`, macros/landing/landing_file_batch.sql), so
-    a file is loaded once; a full refresh reads every file present. Lines that do not parse
+    a file is loaded once, --full-refresh included; only a rebuild of bronze
+    (`lakehouse build --rebuild-bronze`) reads every file present. Lines that do not parse
     as 7 CSV fields, or that carry a stray quote, are kept and flagged; nothing is filtered
     here except each file's header line and blank lines (which carry no data).
 
@@ -19,6 +20,10 @@
         materialized='incremental',
         incremental_strategy='append',
         on_schema_change='fail',
+        {#- Bronze is the record of every delivery loaded: --full-refresh rebuilds silver
+            and gold from it and leaves it alone; only `lakehouse build --rebuild-bronze`
+            (the var rebuild_bronze) reads it again from the landing folder. #}
+        full_refresh=var('rebuild_bronze', false),
         post_hook="{{ record_landing_files('sales') }}",
     )
 }}
@@ -36,13 +41,13 @@ sales_lines as (
 
     select
         value as raw_line,
-        _metadata.file_name as source_file,
+        {{ landing_file_name() }} as source_file,
         _metadata.file_size as source_file_size,
         _metadata.file_modification_time as delivered_at
     from {{ source('landing', 'sales_lines') }}
     {%- if new_files is not none %}
     {# An incremental build reads only the new files (an empty list reads nothing). #}
-    where _metadata.file_name in ({{ sql_string_list(new_files) }})
+    where {{ landing_file_name() }} in ({{ sql_string_list(new_files) }})
     {%- endif %}
 
 ),
