@@ -12,7 +12,7 @@ from lakehouse.dbt_runner import run_dbt
 from lakehouse.doctor import format_table, run_checks
 from lakehouse.errors import LakehouseError
 from lakehouse.landing.files import all_deliveries, name_files, user_files
-from lakehouse.landing.states import manifest_exists
+from lakehouse.landing.states import empty_landing_beside_a_loaded_lakehouse, manifest_exists
 from lakehouse.summary import format_summary, summary_document, test_results
 
 CATALOG = PROJECT_DIR / "target" / "catalog.json"  # written by `dbt docs generate`
@@ -49,14 +49,7 @@ def ensure_landing_data(settings: Settings, lakehouse_exists: bool = False) -> b
             f"on purpose: lakehouse generate --landing {folder}",
         )
     if lakehouse_exists:
-        raise LakehouseError(
-            f"The landing folder {folder} {state} (no sales/*.csv, no customers/*.parquet), "
-            "and this lakehouse already holds loaded deliveries. Nothing was built or "
-            "generated; every loaded row stays in bronze.",
-            "Deliver new files into its sales/ and customers/ folders, or point "
-            "LAKEHOUSE_LANDING_DIR at the folder that holds them. `lakehouse summary` shows "
-            "what the lakehouse holds.",
-        )
+        raise empty_landing_beside_a_loaded_lakehouse(folder)
     others = user_files(folder) if folder.exists() else []
     if others:
         # No deliveries, but something else is there (e.g. a manifest left behind): do not

@@ -10,6 +10,8 @@ from lakehouse.commands.options import add_options, settings_from
 from lakehouse.errors import LakehouseError
 from lakehouse.generate import MIN_ROWS, generate
 from lakehouse.generate.dirt import DEFAULT_RATES, MAX_RATE
+from lakehouse.landing.files import all_deliveries
+from lakehouse.landing.states import empty_landing_beside_a_loaded_lakehouse, manifest_exists
 
 PROGRESS_FROM_ROWS = 1_000_000
 
@@ -74,6 +76,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--force", action="store_true", help="replace the files of a landing folder in use"
     )
+    parser.add_argument(
+        "--if-new-lakehouse",
+        action="store_true",
+        help="generate only into an empty landing folder of a lakehouse that has loaded "
+        "nothing yet (asks the server); do nothing when the folder holds deliveries, and "
+        "fail when it is empty beside loaded data (the compose job's first start)",
+    )
     parser.set_defaults(handler=_generate)
 
 
@@ -97,6 +106,12 @@ def parse_rates(items: list[str]) -> dict[str, float]:
 
 def _generate(args: argparse.Namespace) -> int:
     landing = settings_from(args).landing_dir
+    if args.if_new_lakehouse:
+        if all_deliveries(landing):
+            print(f"The landing folder {landing} holds deliveries: nothing generated.")
+            return 0
+        if manifest_exists(settings_from(args)):
+            raise empty_landing_beside_a_loaded_lakehouse(landing)
     rates = parse_rates(args.rate)
     progress = sys.stderr.isatty() or args.rows >= PROGRESS_FROM_ROWS
     started = time.perf_counter()
@@ -135,8 +150,9 @@ def _generate(args: argparse.Namespace) -> int:
     print(
         f"{total_rows:,} rows in {seconds:.1f} s ({total_rows / max(seconds, 1e-9):,.0f} rows/s)."
     )
-    print("Next: `lakehouse run --full-refresh` (new files, not an added delivery: the "
-          "incremental fact table must be rebuilt from them).")  # fmt: skip
+    print("Next: `lakehouse run`. Beside a lakehouse that loaded other files, replaced files "
+          "stop the build: `lakehouse build --rebuild-bronze --forget KIND/NAME` rebuilds "
+          "bronze from the files present.")  # fmt: skip
     return 0
 
 

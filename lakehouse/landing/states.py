@@ -19,6 +19,7 @@ from pathlib import Path
 
 from lakehouse.config import Settings
 from lakehouse.connection import query_if_exists
+from lakehouse.errors import LakehouseError
 from lakehouse.landing.contract import KINDS
 from lakehouse.landing.files import delivered_files
 
@@ -47,6 +48,18 @@ def manifest_exists(settings: Settings, schema_prefix: str = "") -> bool:
     """Whether this lakehouse has loaded deliveries before: bronze's manifest exists."""
     found = query_if_exists(settings, f"select 1 from {manifest_relation(schema_prefix)} limit 1")
     return found is not None
+
+
+def empty_landing_beside_a_loaded_lakehouse(folder: Path) -> LakehouseError:
+    state = "does not exist" if not folder.exists() else "holds no delivery"
+    return LakehouseError(
+        f"The landing folder {folder} {state} (no sales/*.csv, no customers/*.parquet), "
+        "and this lakehouse already holds loaded deliveries. Nothing was built or "
+        "generated; every loaded row stays in bronze.",
+        "Deliver new files into its sales/ and customers/ folders, or point "
+        "LAKEHOUSE_LANDING_DIR at the folder that holds them. `lakehouse summary` shows "
+        "what the lakehouse holds.",
+    )
 
 
 def loaded_files(settings: Settings, schema_prefix: str = "") -> dict[tuple[str, str], tuple]:

@@ -22,7 +22,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from helpers import lakehouse_cli, running_jobs, spark_api
+from helpers import LAKEHOUSE, fingerprints, lakehouse_cli, running_jobs, spark_api
 
 from lakehouse import server
 from lakehouse.config import PROJECT_DIR, Settings, dbt_env
@@ -53,6 +53,17 @@ COMPARED_TABLES = {
     "gold.price_outlier_invoices": {"_checked_at"},
 }
 SNAPSHOT = "snapshots.snp_customers"
+
+# The deliveries' landing folder and file names: awkward but ordinary names (spaces, `#`,
+# `%`, glob characters, quotes, Turkish letters), in the folder's own path too; each must
+# load on incremental builds and full builds alike, under its own name.
+LANDING_FOLDER = "incremental landing [1] 'copy'"
+DELIVERY_2 = "sales 2023-03-21 [final] #2.csv"
+DELIVERY_3_CUSTOMERS = "müşteri 2023-03-22 {ek}.parquet"
+DELIVERY_3_RESENT = "sales 2023-03-22 resent 100%*?.csv"
+DELIVERY_4 = "sales_2023-03-23 'cheap'.csv"
+# Files with no data row, delivered beside delivery 4: recorded as loaded with 0 rows.
+HEADER_ONLY, EMPTY = "sales_2023-03-23_header_only.csv", "sales_2023-03-23_empty.csv"
 
 # Customers the deliveries below introduce or change.
 LATE_CUSTOMERS = ("C8000001", "C8000002")  # their sales arrive one delivery before them
@@ -280,7 +291,7 @@ def test_deliveries_build_incrementally_to_what_a_full_build_gives(
     lakehouse_server: Settings,
 ) -> None:
     settings = lakehouse_server
-    landing = settings.state_dir / "incremental-landing"
+    landing = settings.state_dir / LANDING_FOLDER
     start = dt.datetime(2023, 3, 20, 8, 0, tzinfo=dt.UTC)
 
     _drop_copies(settings, INCREMENTAL, FULL)
@@ -319,7 +330,7 @@ def test_deliveries_build_incrementally_to_what_a_full_build_gives(
     lines.append(",".join([*corrected[2][:3], "9", *corrected[2][4:]]))
     header = "invoice_no,customer_id,category,quantity,price,invoice_date,shopping_mall"
     delivery_2 = "\n".join([header, *lines]) + "\n"
-    _write(landing / "sales" / "sales_2023-03-21.csv", delivery_2, start + dt.timedelta(days=1))
+    _write(landing / "sales" / DELIVERY_2, delivery_2, start + dt.timedelta(days=1))
     # Only sales arrived: the build runs the nodes downstream of the sales source.
     output = _lakehouse_build(settings, landing, INCREMENTAL)
     assert "Building the nodes that read sales: 1 new file(s) of sales" in output
@@ -340,7 +351,7 @@ def test_deliveries_build_incrementally_to_what_a_full_build_gives(
              else "Cash"),
         dict(rejected_later, gender="Unknown"),
     ]  # fmt: skip
-    customers_3 = landing / "customers" / "customers_2023-03-22.parquet"
+    customers_3 = landing / "customers" / DELIVERY_3_CUSTOMERS
     pq.write_table(
         pa.Table.from_pylist(
             rows, schema=pq.read_schema(landing / "customers" / "customer_data.parquet")
@@ -349,9 +360,7 @@ def test_deliveries_build_incrementally_to_what_a_full_build_gives(
     )
     stamp = (start + dt.timedelta(days=2)).timestamp()
     os.utime(customers_3, (stamp, stamp))
-    _write(
-        landing / "sales" / "sales_2023-03-22_resent.csv", delivery_2, start + dt.timedelta(days=2)
-    )
+    _write(landing / "sales" / DELIVERY_3_RESENT, delivery_2, start + dt.timedelta(days=2))
     output = _lakehouse_build(settings, landing, INCREMENTAL)
     assert "Building the nodes that read customers and sales: 2 new file(s)" in output
     _build_models(settings, landing, FULL, "--full-refresh")
@@ -386,14 +395,43 @@ def test_deliveries_build_incrementally_to_what_a_full_build_gives(
         for number in range(200 * int(top_amount_sales))
     ]  # fmt: skip
     _write(
-        landing / "sales" / "sales_2023-03-23.csv",
+        landing / "sales" / DELIVERY_4,
         "\n".join([header, *cheap_lines]) + "\n",
         start + dt.timedelta(days=3),
     )
-    _lakehouse_build(settings, landing, INCREMENTAL)
+    _write(landing / "sales" / HEADER_ONLY, header + "\n", start + dt.timedelta(days=3))
+    _write(landing / "sales" / EMPTY, "", start + dt.timedelta(days=3))
+    # Two builds at once (a scheduler's and a person's): one loads the delivery, the other
+    # waits for its lock, then finds nothing new; bronze holds each line once (the equality
+    # with a full build below says so).
+    outputs = _concurrent_builds(settings, landing, INCREMENTAL)
+    assert sum("Building the nodes that read sales" in output for output in outputs) == 1, outputs
+    waited = [output for output in outputs if "Waiting for the build that holds" in output]
+    assert len(waited) == 1 and "Up to date: no new delivery" in waited[0], outputs
     _build_models(settings, landing, FULL, "--full-refresh")
     assert _outlier_threshold(settings) < threshold_before
     _assert_equal_to_full_build(settings, "delivery 4 (the outlier threshold moves)")
+    # Every delivery is in the manifest under its own name, with the lines bronze holds;
+    # the files without data rows with 0.
+    manifest = dict(
+        query(
+            settings,
+            f"select file_name, rows_loaded from {INCREMENTAL}bronze.landing_files "
+            "where file_kind = 'sales'",
+        )
+    )
+    lines_per_file = {
+        name: len((landing / "sales" / name).read_text(encoding="utf-8").splitlines()[1:])
+        for name in (DELIVERY_2, DELIVERY_3_RESENT, DELIVERY_4, HEADER_ONLY, EMPTY)
+    }
+    assert {name: manifest.get(name) for name in lines_per_file} == lines_per_file
+    bronze = dict(
+        query(
+            settings,
+            f"select _source_file, count(*) from {INCREMENTAL}bronze.stg_landing__sales group by 1",
+        )
+    )
+    assert {name: bronze.get(name, 0) for name in lines_per_file} == lines_per_file
 
     # With no new file, `lakehouse build` runs no dbt node at all; `dbt build` runs every
     # node, and neither writes a table.
@@ -413,6 +451,24 @@ def test_deliveries_build_incrementally_to_what_a_full_build_gives(
     dirt_test = "stg_sales__quantity_1_to_5"
     assert whole_table_failures[dirt_test] > 0
     assert incremental_failures[dirt_test] == 0
+
+
+def _concurrent_builds(settings: Settings, landing: Path, prefix: str) -> list[str]:
+    """Two `lakehouse build` started together on the `prefix` copy; the output of each."""
+    command = [
+        *LAKEHOUSE, "build", "--landing", str(landing), "--port", str(settings.port),
+        "--schema-prefix", prefix,
+    ]  # fmt: skip
+    builds = [
+        subprocess.Popen(
+            command, cwd=PROJECT_DIR, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        )
+        for _ in range(2)
+    ]
+    outputs = [build.communicate(timeout=900)[0] for build in builds]
+    for build, output in zip(builds, outputs, strict=True):
+        assert build.returncode == 0, output[-4000:]
+    return outputs
 
 
 def _outlier_threshold(settings: Settings) -> float:
@@ -437,10 +493,10 @@ def test_a_loaded_file_changed_in_place_stops_the_build_and_a_removed_one_keeps_
 ) -> None:
     """Runs after the delivery test, on the landing folder and the inc_ tables it left."""
     settings = lakehouse_server
-    landing = settings.state_dir / "incremental-landing"
-    delivery = landing / "sales" / "sales_2023-03-21.csv"
+    landing = settings.state_dir / LANDING_FOLDER
+    delivery = landing / "sales" / DELIVERY_2
     if not delivery.exists():
-        pytest.skip("needs the landing folder of the delivery test (run the whole module)")
+        pytest.fail("needs the landing folder of the delivery test (run the whole module)")
     before = _delta_versions(settings, INCREMENTAL)
     original, stat = delivery.read_bytes(), delivery.stat()
 
@@ -450,7 +506,7 @@ def test_a_loaded_file_changed_in_place_stops_the_build_and_a_removed_one_keeps_
     output = build.stdout + build.stderr
     assert build.returncode != 0
     assert "Landing file(s) changed in place after they were loaded into bronze: " in output
-    assert "sales_2023-03-21.csv (loaded: " in output
+    assert f"{DELIVERY_2} (loaded: " in output
     assert "deliver the new content as a new file" in output
     assert "lakehouse build --rebuild-bronze --forget KIND/NAME" in output
     assert "START sql" not in output  # stopped before any model
@@ -461,16 +517,34 @@ def test_a_loaded_file_changed_in_place_stops_the_build_and_a_removed_one_keeps_
     build = _run_dbt(settings, landing, INCREMENTAL, "build", "--resource-type", "model")
     assert build.returncode == 0, build.stdout[-3000:]
     assert (
-        "Warning: landing file sales/sales_2023-03-21.csv was loaded and is no longer in the "
+        f"Warning: landing file sales/{DELIVERY_2} was loaded and is no longer in the "
         "landing folder; its rows stay in bronze." in build.stdout
     )
     ((lines,),) = query(
         settings,
         f"select count(*) from {INCREMENTAL}bronze.stg_landing__sales "
-        "where _source_file = 'sales_2023-03-21.csv'",
+        f"where _source_file = '{DELIVERY_2}'",
     )
     assert lines == original.decode().count("\n") - 1  # every line but the header
     assert _delta_versions(settings, INCREMENTAL) == before
+
+    # A full refresh rebuilds silver and gold from bronze: every figure stays as it was,
+    # the removed file's rows included.
+    figures = fingerprints(settings, ("bronze", "silver", "gold"), prefix=INCREMENTAL)
+    output = _lakehouse_build(settings, landing, INCREMENTAL, "--full-refresh")
+    assert "--full-refresh rebuilds silver, gold and the incremental tables from bronze" in output
+    assert fingerprints(settings, ("bronze", "silver", "gold"), prefix=INCREMENTAL) == figures
+
+    # Rebuilding bronze from the landing folder would lose them: refused, naming the file.
+    versions = _delta_versions(settings, INCREMENTAL)
+    refused = lakehouse_cli(
+        "build", "--rebuild-bronze", "--landing", str(landing), "--port", str(settings.port),
+        "--schema-prefix", INCREMENTAL,
+    )  # fmt: skip
+    assert refused.returncode == 1, refused.stdout[-2000:] + refused.stderr[-2000:]
+    assert f"sales/{DELIVERY_2}: gone from the landing folder (loaded " in refused.stderr
+    assert "--forget KIND/NAME" in refused.stderr and "Nothing was changed" in refused.stderr
+    assert _delta_versions(settings, INCREMENTAL) == versions
 
     # Put back as it was loaded: nothing to do again.
     delivery.write_bytes(original)

@@ -10,6 +10,7 @@ incremental test adds a sales delivery, and the snapshot test, last, a customers
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections import Counter
 from decimal import Decimal
@@ -251,6 +252,34 @@ def test_the_main_job_reused_the_test_server_and_built_the_shared_data(
     assert re.search(r"Catalog written to \S+catalog\.json", output), "no docs generated"
     passed = re.search(r"^(\d+) of (\d+) checks passed$", output, re.MULTILINE)
     assert passed and passed[1] == passed[2], "the doctor's checks did not all pass"
+
+
+def _commits(pipeline: BuiltPipeline) -> list[str]:
+    """Every Delta commit of every table in the warehouse: a write adds one."""
+    warehouse = pipeline.settings.warehouse_dir
+    return sorted(
+        str(path.relative_to(warehouse)) for path in warehouse.glob("*/*/_delta_log/*.json")
+    )
+
+
+@pytest.mark.parametrize("folder", ["empty", "missing"])
+def test_run_with_an_empty_or_missing_landing_folder_changes_nothing(
+    built_pipeline: BuiltPipeline, tmp_path: Path, folder: str
+) -> None:
+    """A mistyped LAKEHOUSE_LANDING_DIR or an unmounted share beside a built lakehouse: an
+    error naming the folder and the setting; no generated rows, no table written."""
+    landing = tmp_path / "deliveries"
+    if folder == "empty":
+        (landing / "sales").mkdir(parents=True)
+    before = _commits(built_pipeline)
+    env = dict(os.environ, LAKEHOUSE_LANDING_DIR=str(landing))
+    result = lakehouse_cli("run", env=env, timeout=600)
+    assert result.returncode == 1, result.stdout[-3000:] + result.stderr[-3000:]
+    assert f"The landing folder {landing} " in result.stderr
+    assert "LAKEHOUSE_LANDING_DIR" in result.stderr and "Nothing was built" in result.stderr
+    assert "generating" not in result.stdout
+    assert not landing.exists() or not any(landing.rglob("*.*"))
+    assert _commits(built_pipeline) == before
 
 
 def test_summary_counts_equal_the_tables(built_pipeline: BuiltPipeline) -> None:
