@@ -6,14 +6,14 @@
     only a rebuild of bronze (`lakehouse build --rebuild-bronze`) reads every file present.
 #}
 
+{#- full_refresh: bronze is the record of every delivery loaded. --full-refresh rebuilds
+    silver and gold from it and leaves it alone; only `lakehouse build --rebuild-bronze` (the
+    var rebuild_bronze) reads it again from the landing folder. #}
 {{
     config(
         materialized='incremental',
         incremental_strategy='append',
         on_schema_change='fail',
-        {#- Bronze is the record of every delivery loaded: --full-refresh rebuilds silver
-            and gold from it and leaves it alone; only `lakehouse build --rebuild-bronze`
-            (the var rebuild_bronze) reads it again from the landing folder. #}
         full_refresh=var('rebuild_bronze', false),
         post_hook="{{ record_landing_files('customers') }}",
     )

@@ -15,14 +15,14 @@
     layouts and plans one parse per layout.
 #}
 
+{#- full_refresh: bronze is the record of every delivery loaded. --full-refresh rebuilds
+    silver and gold from it and leaves it alone; only `lakehouse build --rebuild-bronze` (the
+    var rebuild_bronze) reads it again from the landing folder. #}
 {{
     config(
         materialized='incremental',
         incremental_strategy='append',
         on_schema_change='fail',
-        {#- Bronze is the record of every delivery loaded: --full-refresh rebuilds silver
-            and gold from it and leaves it alone; only `lakehouse build --rebuild-bronze`
-            (the var rebuild_bronze) reads it again from the landing folder. #}
         full_refresh=var('rebuild_bronze', false),
         post_hook="{{ record_landing_files('sales') }}",
     )
