@@ -113,9 +113,11 @@ status: setup  ## is the local server up?
 lock: setup  ## re-pin requirements.lock from the current environment
 	$(BIN)/pip freeze --exclude-editable | grep -v '^retail-lakehouse' > requirements.lock
 
+# pip freeze on 3.11 or 3.12 leaves out libcst's dependency on 3.13, pyyaml-ft: added back.
 lock-airflow: airflow-setup  ## re-pin orchestration/requirements.lock from .venv-airflow
 	$(AIRFLOW_VENV)/bin/pip freeze --exclude-editable | grep -v '^retail-lakehouse' \
-		> orchestration/requirements.lock
+		| grep -v '^pyyaml-ft' > orchestration/requirements.lock
+	echo 'pyyaml-ft==8.0.0; python_version == "3.13"' >> orchestration/requirements.lock
 
 clean:  ## remove generated state (warehouse, metastore, jars, logs) and dbt output
 	-$(BIN)/lakehouse server stop

@@ -77,3 +77,15 @@ def test_the_readme_lists_the_same_install_line() -> None:
         encoding="utf-8"
     )
     assert f"sudo apt-get install -y {' '.join(packages)}\n" in readme
+
+
+def test_the_makefile_picks_the_pythons_the_project_accepts() -> None:
+    """The Makefile's interpreter choice and pyproject's requires-python say the same range."""
+    import tomllib
+
+    root = Path(system_programs.__file__).resolve().parents[2]
+    accepted = tomllib.loads((root / "pyproject.toml").read_text())["project"]["requires-python"]
+    assert accepted == ">=3.11,<3.14"
+    makefile = (root / "Makefile").read_text()
+    assert "sys.exit(not (3, 11) <= sys.version_info[:2] <= (3, 13))" in makefile
+    assert "python3 python3.13 python3.12 python3.11" in makefile
