@@ -16,11 +16,9 @@
 {#- A path as Spark's file reads take it (a table location, text.`...`, parquet.`...`):
     Hadoop reads `\ [ ] { } * ?` in a path as a glob, so each is escaped with a backslash. -#}
 {% macro glob_escaped(path) -%}
-    {%- set escaped = path | replace('\\', '\\\\') -%}
-    {%- for special in ['[', ']', '{', '}', '*', '?'] -%}
-        {%- set escaped = escaped | replace(special, '\\' ~ special) -%}
-    {%- endfor -%}
-    {{- escaped -}}
+    {{- path | replace('\\', '\\\\') | replace('[', '\\[') | replace(']', '\\]')
+        | replace('{', '\\{') | replace('}', '\\}') | replace('*', '\\*')
+        | replace('?', '\\?') -}}
 {%- endmacro %}
 
 
