@@ -26,8 +26,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="list the landing files and which ones the next build would load",
         description="Compares every delivery of the landing folder with bronze's manifest "
         "of loaded files (bronze.landing_files): new (the next build loads it), loaded, "
-        "changed (loaded, then changed in place: the next build stops and names it) or "
-        "removed (loaded, then deleted: its rows stay). Needs the server for the manifest.",
+        "changed (loaded, then changed in place: the next build stops and names it), "
+        "removed (loaded, then deleted: its rows stay) or empty (0 bytes: nothing to load). "
+        "Needs the server for the manifest.",
     )
     add_options(parser, "landing", *SERVER_OPTIONS)
     add_schema_prefix_option(parser)

@@ -6,7 +6,8 @@ The states are the ones the build itself decides on (macros/landing/landing_file
 - loaded:  in the manifest with the same size and modification time; never loaded again;
 - changed: in the manifest, but its size or modification time differ; the next build stops
            and names it (deliver it as a new file, or rebuild with --full-refresh);
-- removed: in the manifest, gone from the folder; its rows stay in bronze.
+- removed: in the manifest, gone from the folder; its rows stay in bronze;
+- empty:   0 bytes and not in the manifest: Spark skips it, and so does the plan.
 `lakehouse deliveries` lists them; `lakehouse build` plans from them (lakehouse/build_plan.py):
 nothing new or changed, and no bronze write since the last complete build, means there is
 nothing to build.
@@ -24,6 +25,9 @@ from lakehouse.landing.contract import KINDS
 from lakehouse.landing.files import delivered_files
 
 NEW, LOADED, CHANGED, REMOVED = "new", "loaded", "changed", "removed"
+# A file of 0 bytes not loaded: Spark lists and reads nothing of it, so no build loads it
+# and none needs to (a header-only file is loaded, and recorded, with 0 rows).
+EMPTY = "empty"
 # The states that give the next build something to do.
 PENDING = (NEW, CHANGED)
 
@@ -80,7 +84,12 @@ def delivery_states(
     settings: Settings, landing: Path, schema_prefix: str = ""
 ) -> list[DeliveryState]:
     """Every delivery of the landing folder and every loaded file, each with its state."""
-    manifest = loaded_files(settings, schema_prefix)
+    return states_against(loaded_files(settings, schema_prefix), landing)
+
+
+def states_against(manifest: dict[tuple[str, str], tuple], landing: Path) -> list[DeliveryState]:
+    """The states of the landing folder's files against `manifest` (loaded_files)."""
+    manifest = dict(manifest)
     states: list[DeliveryState] = []
     for kind in KINDS:
         for path in delivered_files(landing, kind):
@@ -89,7 +98,7 @@ def delivery_states(
             on_disk = (stat.st_size, stat.st_mtime_ns // 1_000_000)
             loaded = manifest.pop((kind, path.name), None)
             if loaded is None:
-                state, loaded_at = NEW, None
+                state, loaded_at = (EMPTY if stat.st_size == 0 else NEW), None
             else:
                 state = LOADED if on_disk == tuple(loaded[:2]) else CHANGED
                 loaded_at = loaded[2]

@@ -198,3 +198,21 @@ def test_a_build_is_recorded_only_for_the_project_it_started_with(
         assert "not recorded as complete" in capsys.readouterr().err
     else:
         assert recorded == ["before"]
+
+
+def test_an_empty_file_is_not_a_delivery_to_build(tmp_path: Path) -> None:
+    """A 0-byte file holds nothing Spark lists or reads: never pending, so the plan after a
+    build is still "nothing"; a header-only file is new until a build records it."""
+    from lakehouse.landing.states import EMPTY, pending, states_against
+
+    sales = tmp_path / "sales"
+    sales.mkdir()
+    (sales / "sales_2023-03-23_empty.csv").write_bytes(b"")
+    (sales / "sales_2023-03-23_header_only.csv").write_text("invoice_no\n")
+    states = {state.file_name: state.state for state in states_against({}, tmp_path)}
+    assert states == {"sales_2023-03-23_empty.csv": EMPTY, "sales_2023-03-23_header_only.csv": NEW}
+    assert [s.file_name for s in pending(states_against({}, tmp_path))] == [
+        "sales_2023-03-23_header_only.csv"
+    ]
+    plan = plan_build(states_against({}, tmp_path)[:1], BRONZE, _record(), FINGERPRINT)
+    assert plan.action == NOTHING
