@@ -131,53 +131,44 @@ def build(
     """Plan, run dbt for the plan, record a build whose nodes all succeeded, holding the build
     lock throughout. Raises LakehouseError when dbt fails (the build is then not recorded)."""
     with build_lock(settings, "lakehouse build"):
-        return _build_locked(settings, schema_prefix, full_refresh, force, rebuild_bronze, forget)
-
-
-def _build_locked(
-    settings: Settings,
-    schema_prefix: str,
-    full_refresh: bool,
-    force: bool,
-    rebuild_bronze: bool,
-    forget: list[str] | None,
-) -> BuildOutcome:
-    started = time.monotonic()
-    # Taken before dbt starts: an edit or a `git pull` during the build must not be recorded
-    # as built.
-    fingerprint = project_fingerprint(schema_prefix)
-    plan = current_plan(
-        settings, schema_prefix, full_refresh, force, rebuild_bronze, forget, fingerprint
-    )
-    if plan.action == NOTHING:
-        print(f"Up to date: {plan.reason}. Nothing to build "
-              "(`lakehouse build --force` runs every node anyway).")  # fmt: skip
+        started = time.monotonic()
+        # Taken before dbt starts: an edit or a `git pull` during the build must not be recorded
+        # as built.
+        fingerprint = project_fingerprint(schema_prefix)
+        plan = current_plan(
+            settings, schema_prefix, full_refresh, force, rebuild_bronze, forget, fingerprint
+        )
+        if plan.action == NOTHING:
+            print(f"Up to date: {plan.reason}. Nothing to build "
+                  "(`lakehouse build --force` runs every node anyway).")  # fmt: skip
+            return BuildOutcome(plan, time.monotonic() - started)
+        print(f"Building {_what(plan)}: {plan.reason}.", flush=True)
+        refresh = full_refresh or rebuild_bronze
+        args = ["build", *(["--full-refresh"] if refresh else []), *plan.dbt_selection()]
+        build_vars = {
+            **({"schema_prefix": schema_prefix} if schema_prefix else {}),
+            **({"rebuild_bronze": True} if rebuild_bronze else {}),
+        }
+        if build_vars:
+            args += ["--vars", json.dumps(build_vars)]
+        print(f"Checking the landing files' columns in {settings.landing_dir}")
+        if run_dbt(settings, dbt_args_checked(settings.landing_dir, args)).returncode != 0:
+            raise LakehouseError(
+                "dbt build failed (see dbt's output above); the build is not recorded as complete, "
+                "so the next `lakehouse build` runs every node.",
+                "Fix what it names, then rerun `lakehouse build`.",
+            )
+        if project_fingerprint(schema_prefix) != fingerprint:
+            print(
+                "Warning: the project changed while dbt built (an edit, a checkout?), so this "
+                "build is not recorded as complete: the next `lakehouse build` runs every node.",
+                file=sys.stderr,
+            )
+        else:
+            record(
+                settings, schema_prefix, " ".join(plan.dbt_selection()) or "every node", fingerprint
+            )
         return BuildOutcome(plan, time.monotonic() - started)
-    print(f"Building {_what(plan)}: {plan.reason}.", flush=True)
-    refresh = full_refresh or rebuild_bronze
-    args = ["build", *(["--full-refresh"] if refresh else []), *plan.dbt_selection()]
-    build_vars = {
-        **({"schema_prefix": schema_prefix} if schema_prefix else {}),
-        **({"rebuild_bronze": True} if rebuild_bronze else {}),
-    }
-    if build_vars:
-        args += ["--vars", json.dumps(build_vars)]
-    print(f"Checking the landing files' columns in {settings.landing_dir}")
-    if run_dbt(settings, dbt_args_checked(settings.landing_dir, args)).returncode != 0:
-        raise LakehouseError(
-            "dbt build failed (see dbt's output above); the build is not recorded as complete, "
-            "so the next `lakehouse build` runs every node.",
-            "Fix what it names, then rerun `lakehouse build`.",
-        )
-    if project_fingerprint(schema_prefix) != fingerprint:
-        print(
-            "Warning: the project changed while dbt built (an edit, a checkout?), so this "
-            "build is not recorded as complete: the next `lakehouse build` runs every node.",
-            file=sys.stderr,
-        )
-    else:
-        record(settings, schema_prefix, " ".join(plan.dbt_selection()) or "every node", fingerprint)
-    return BuildOutcome(plan, time.monotonic() - started)
 
 
 def record(
